@@ -1,0 +1,1 @@
+"""Addon discovery, ordering, loading and per-business state."""

@@ -1,0 +1,127 @@
+"""Configuration: defaults < config/*.toml < TESSERA_* environment variables.
+
+Every key is declared once in ``SPEC`` with its type, so an unknown key or a value
+of the wrong shape stops start-up with one line that names the key and says what
+is expected, instead of failing later somewhere far from the cause.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+
+
+def _url(schemes):
+    def check(key, value):
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a URL string, got {value!r}")
+        parts = urlsplit(value)
+        scheme = parts.scheme.split("+", 1)[0]
+        if scheme not in schemes:
+            raise ConfigError(f"{key}: expected a URL with scheme {' or '.join(schemes)}, got {value!r}")
+        return value
+    return check
+
+
+def _of(kind, label):
+    def check(key, value):
+        if kind is int and isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)
+        if kind is bool and isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                value = True
+            elif lowered in ("0", "false", "no", "off"):
+                value = False
+        if kind is list and isinstance(value, str):
+            value = [p for p in value.split(os.pathsep) if p]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ConfigError(f"{key}: expected {label}, got {value!r}")
+        return value
+    return check
+
+
+def _choice(*options):
+    def check(key, value):
+        if value not in options:
+            raise ConfigError(f"{key}: expected one of {', '.join(options)}, got {value!r}")
+        return value
+    return check
+
+
+# key: (default, validator). Defaults describe the embedded set-up.
+SPEC = {
+    "ENV": ("development", _choice("development", "production", "test")),
+    "INSTANCE_PATH": (str(PROJECT_ROOT / "instance"), _of(str, "a folder path")),
+    "DATABASE_URL": ("", lambda k, v: _url(("sqlite", "postgresql"))(k, v) if v else v),
+    "BROKER_URL": ("stub://", _url(("stub", "redis", "rediss", "amqp", "amqps"))),
+    "SECRET_KEY": (DEFAULT_SECRET_KEY, _of(str, "a string")),
+    "SMTP_URL": ("smtp://127.0.0.1:25", _url(("smtp", "smtps"))),
+    "MAIL_FROM": ("Tessera <noreply@localhost>", _of(str, "an e-mail address")),
+    "ADDONS_PATH": ([], _of(list, f"folder paths separated by {os.pathsep!r}")),
+    "DISABLE_ENTRY_POINTS": (False, _of(bool, "true or false")),
+    "DEFAULT_LOCALE": ("en", _choice("en", "ko", "vi", "zh", "ru", "es")),
+    "LOGIN_RATE_LIMIT": (5, _of(int, "a whole number of attempts per minute")),
+    "JOB_MAX_RETRIES": (5, _of(int, "a whole number")),
+    "OUTBOX_CLAIM_SECONDS": (300, _of(int, "a whole number of seconds")),
+    "PDF_TIME_LIMIT": (30, _of(int, "a whole number of seconds")),
+    "BASE_URL": ("http://127.0.0.1:5000", _url(("http", "https"))),
+    "WTF_CSRF_ENABLED": (True, _of(bool, "true or false")),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    values: dict
+
+    def __getitem__(self, key):
+        return self.values[key]
+
+    def get(self, key, default=None):
+        return self.values.get(key, default)
+
+    @property
+    def database_url(self) -> str:
+        return self.values["DATABASE_URL"] or "sqlite:///" + str(Path(self.values["INSTANCE_PATH"]) / "tessera.db")
+
+    @property
+    def is_production(self) -> bool:
+        return self.values["ENV"] == "production"
+
+
+def load_config(overrides: dict | None = None, config_dir: Path | None = None, environ=None) -> Config:
+    """Merge the layers and validate each key; raise ConfigError on the first bad one."""
+    environ = os.environ if environ is None else environ
+    raw = {key: default for key, (default, _) in SPEC.items()}
+    config_dir = PROJECT_ROOT / "config" if config_dir is None else config_dir
+    for path in sorted(Path(config_dir).glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path.name}: not valid TOML ({exc})") from None
+        for key, value in data.items():
+            _store(raw, key.upper(), value, where=path.name)
+    for name, value in environ.items():
+        if name.startswith("TESSERA_") and not name.startswith("TESSERA_TEST_"):
+            _store(raw, name[len("TESSERA_"):], value, where="environment TESSERA_")
+    for key, value in (overrides or {}).items():
+        _store(raw, key.upper(), value, where="overrides")
+    values = {key: SPEC[key][1]("TESSERA_" + key, raw[key]) for key in SPEC}
+    config = Config(values)
+    if config.is_production and values["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+        raise ConfigError("TESSERA_SECRET_KEY: production refuses the default secret key; set a long random value")
+    return config
+
+
+def _store(raw, key, value, where):
+    if key not in SPEC:
+        known = ", ".join(sorted(SPEC))
+        raise ConfigError(f"{where}{key}: unknown setting (known: {known})")
+    raw[key] = value

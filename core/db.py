@@ -1,0 +1,247 @@
+"""Engine, sessions, the declarative Base, mixins and the transaction helper.
+
+Tenancy lives here because it must hold for every query, whoever writes it: a
+session carries the business it works for (``session.info["business_id"]``);
+ORM statements on business-scoped models get that business as a bound value
+criterion, inserts are stamped with it, and a flush that would point a row at
+another business's row is refused. A session without a business refuses to touch
+business-scoped models unless it was opened with ``all_businesses=True`` (system
+work such as the outbox relay or the scheduler).
+"""
+from __future__ import annotations
+
+import logging
+import random
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Callable, TypeVar
+
+from sqlalchemy import (DateTime, ForeignKey, Integer, MetaData, create_engine, event, select)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import (DeclarativeBase, Mapped, Session, declared_attr, mapped_column,
+                            sessionmaker, with_loader_criteria)
+
+from .errors import UserError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class BusinessScoped:
+    """A row owned by one business. Queries, inserts and references are fenced by it."""
+
+    @declared_attr
+    def business_id(cls) -> Mapped[int]:
+        return mapped_column(Integer, ForeignKey("core_business.id", ondelete="RESTRICT"),
+                             index=True, nullable=False)
+
+
+# ---------------------------------------------------------------- engines
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and explicit BEGINs."""
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+            cur = dbapi_conn.cursor()
+            if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            # A write transaction takes the write lock up front: a deferred one that
+            # upgrades later can fail with "database is locked" without waiting.
+            immediate = conn.get_execution_options().get("sqlite_immediate")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    return create_engine(url, **kwargs)
+
+
+class Database:
+    """The engine and the session factory of one app or one command."""
+
+    def __init__(self, url: str, **engine_kwargs):
+        self.url = url
+        self.engine = make_engine(url, **engine_kwargs)
+        self.is_sqlite = url.startswith("sqlite")
+        self._write_engine = self.engine.execution_options(sqlite_immediate=True)
+        self._factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    def session(self, business_id: int | None = None, *, all_businesses: bool = False,
+                write: bool = False) -> Session:
+        bind = self._write_engine if write else self.engine
+        session = self._factory(bind=bind)
+        session.info["business_id"] = business_id
+        session.info["all_businesses"] = all_businesses
+        return session
+
+    @contextmanager
+    def transaction(self, business_id: int | None = None, *, all_businesses: bool = False):
+        """One write transaction: commit on success, roll back on any error."""
+        session = self.session(business_id, all_businesses=all_businesses, write=True)
+        try:
+            yield session
+            session.commit()
+        except IntegrityError as exc:
+            session.rollback()
+            raise UserError(describe_integrity_error(exc)) from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def run_in_transaction(self, fn: Callable[[Session], T], business_id: int | None = None, *,
+                           all_businesses: bool = False, tries: int = 5) -> T:
+        """Run ``fn(session)`` in a write transaction, retrying transient conflicts.
+
+        Retried: PostgreSQL serialization failures, deadlocks, lock timeouts, and
+        SQLite "database is locked". ``fn`` must have no outside effects, since it
+        may run more than once.
+        """
+        for attempt in range(1, tries + 1):
+            try:
+                with self.transaction(business_id, all_businesses=all_businesses) as session:
+                    return fn(session)
+            except (OperationalError, DBAPIError) as exc:
+                if attempt == tries or not is_transient(exc):
+                    raise
+                delay = min(2.0, 0.02 * 2 ** attempt) * (0.5 + random.random())
+                log.info("transient database conflict (%s); retry %d in %.3fs", exc.orig, attempt, delay)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def dispose(self):
+        self.engine.dispose()
+
+
+TRANSIENT_PGCODES = {"40001", "40P01", "55P03"}  # serialization, deadlock, lock not available
+
+
+def is_transient(exc: DBAPIError) -> bool:
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code in TRANSIENT_PGCODES:
+        return True
+    return "database is locked" in str(orig) or "database table is locked" in str(orig)
+
+
+def describe_integrity_error(exc: IntegrityError) -> str:
+    """Turn a constraint violation into a sentence; the constraint name says what broke."""
+    text = str(exc.orig)
+    lowered = text.lower()
+    if "unique" in lowered or "duplicate key" in lowered:
+        return f"This record would duplicate an existing one ({text.splitlines()[0]})."
+    if "foreign key" in lowered:
+        return f"This record refers to something that does not exist or is still in use ({text.splitlines()[0]})."
+    if "check" in lowered:
+        return f"A value is out of its allowed range ({text.splitlines()[0]})."
+    if "not null" in lowered:
+        return f"A required value is missing ({text.splitlines()[0]})."
+    return f"The change breaks a database rule ({text.splitlines()[0]})."
+
+
+# ---------------------------------------------------------------- tenancy
+
+class TenancyError(UserError):
+    pass
+
+
+def _scoped_mappers(mappers):
+    return [m for m in mappers if issubclass(m.class_, BusinessScoped)]
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _filter_by_business(state):
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.execution_options.get("all_businesses") or state.session.info.get("all_businesses"):
+        return
+    if state.is_column_load or state.is_relationship_load:
+        # The parent row was already fenced; its children are loaded by key.
+        pass
+    business_id = state.session.info.get("business_id")
+    if business_id is None:
+        if _scoped_mappers(state.all_mappers):
+            raise TenancyError("no business selected: business-scoped data needs --business or a business session")
+        return
+    state.statement = state.statement.options(
+        with_loader_criteria(BusinessScoped, lambda cls: cls.business_id == business_id,
+                             include_aliases=True, track_closure_variables=True))
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_and_fence(session, _flush_context, _instances):
+    business_id = session.info.get("business_id")
+    refs: dict = {}
+    for obj in list(session.new) + list(session.dirty):
+        if not isinstance(obj, BusinessScoped):
+            continue
+        if obj.business_id is None:
+            if business_id is None:
+                raise TenancyError(f"{type(obj).__name__}: no business selected for a new record")
+            obj.business_id = business_id
+        elif business_id is not None and obj.business_id != business_id and not session.info.get("all_businesses"):
+            raise TenancyError(f"{type(obj).__name__}: a record of another business cannot be written here")
+        for column in obj.__table__.columns:
+            for fk in column.foreign_keys:
+                target = fk.column.table
+                if target.name == "core_business" or "business_id" not in target.c:
+                    continue
+                value = getattr(obj, _attr_for(obj, column), None)
+                if value is not None:
+                    refs.setdefault((target, fk.column.name), set()).add((value, obj.business_id))
+    for (table, key_name), pairs in refs.items():
+        ids = {value for value, _ in pairs}
+        rows = session.execute(
+            select(table.c[key_name], table.c.business_id).where(table.c[key_name].in_(ids)),
+            execution_options={"all_businesses": True}).all()
+        owners = dict(rows)
+        for value, owner in pairs:
+            if value in owners and owners[value] != owner:
+                raise TenancyError(f"{table.name} #{value} belongs to another business and cannot be referenced")
+
+
+def _attr_for(obj, column) -> str:
+    mapper = type(obj).__mapper__
+    return mapper.get_property_by_column(column).key
+
+
+def scalar_or_404(session: Session, model, ident):
+    """Fetch by primary key through the tenancy filter; ``None`` for another business's row."""
+    return session.execute(select(model).where(model.__mapper__.primary_key[0] == ident)).scalar_one_or_none()

@@ -1,0 +1,125 @@
+"""Typed per-business addon settings, declared in manifests, stored as text.
+
+Secrets are encrypted at rest with a key derived from SECRET_KEY and are never
+shown back in full (``mask``).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from decimal import Decimal, InvalidOperation
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import select
+
+from .errors import UserError
+
+SECRET_PREFIX = "enc:"
+
+
+def coerce_setting(kind: str, value, choices=()):
+    """Turn a raw value (from TOML, a form or the CLI) into the setting's type, or ValueError."""
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
+            return value.lower() in ("1", "true", "yes", "on")
+        raise ValueError(f"expected true or false, got {value!r}")
+    if kind == "int":
+        if isinstance(value, bool):
+            raise ValueError(f"expected a whole number, got {value!r}")
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise ValueError(f"expected a whole number, got {value!r}") from None
+    if kind == "decimal":
+        try:
+            result = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ValueError(f"expected a decimal number, got {value!r}") from None
+        if not result.is_finite():
+            raise ValueError(f"expected a finite decimal number, got {value!r}")
+        return result
+    if kind == "choice":
+        if value is None and choices:
+            return choices[0]
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(map(str, choices))}, got {value!r}")
+        return value
+    if kind in ("str", "secret"):
+        if not isinstance(value, str):
+            raise ValueError(f"expected text, got {value!r}")
+        return value
+    raise ValueError(f"unknown setting type {kind!r}")
+
+
+def _fernet(secret_key: str) -> Fernet:
+    digest = hashlib.sha256(("tessera-settings:" + secret_key).encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def _dump(spec, value, secret_key) -> str:
+    if spec.type == "secret":
+        return SECRET_PREFIX + _fernet(secret_key).encrypt(value.encode()).decode()
+    if spec.type == "decimal":
+        return str(value)
+    return json.dumps(value)
+
+
+def _load(spec, text, secret_key):
+    if spec.type == "secret":
+        try:
+            return _fernet(secret_key).decrypt(text[len(SECRET_PREFIX):].encode()).decode()
+        except InvalidToken:
+            raise UserError(f"setting {spec.key}: cannot be decrypted (was TESSERA_SECRET_KEY changed?)") from None
+    if spec.type == "decimal":
+        return Decimal(text)
+    return json.loads(text)
+
+
+def get_settings(session, registry, addon: str, secret_key: str) -> dict:
+    """All settings of ``addon`` for the session's business, defaults filled in."""
+    from .models import SettingValue
+    manifest = registry[addon]
+    stored = dict(session.execute(select(SettingValue.key, SettingValue.value)
+                                  .where(SettingValue.addon == addon)).all())
+    return {spec.key: _load(spec, stored[spec.key], secret_key) if spec.key in stored else spec.default
+            for spec in manifest.settings}
+
+
+def get_setting(session, registry, addon: str, key: str, secret_key: str):
+    return get_settings(session, registry, addon, secret_key)[key]
+
+
+def set_settings(session, registry, addon: str, values: dict, secret_key: str) -> dict:
+    """Validate every value first, then write them all; one bad value changes nothing."""
+    from .models import SettingValue
+    manifest = registry[addon]
+    clean, problems = {}, []
+    for key, raw in values.items():
+        try:
+            spec = manifest.setting(key)
+        except KeyError:
+            problems.append(f"{addon}: unknown setting {key!r}")
+            continue
+        try:
+            clean[key] = (spec, coerce_setting(spec.type, raw, spec.choices))
+        except ValueError as exc:
+            problems.append(f"{addon}.{key}: {exc}")
+    if problems:
+        raise UserError("; ".join(problems))
+    existing = {row.key: row for row in session.scalars(select(SettingValue).where(SettingValue.addon == addon))}
+    for key, (spec, value) in clean.items():
+        text = _dump(spec, value, secret_key)
+        if key in existing:
+            existing[key].value = text
+        else:
+            session.add(SettingValue(addon=addon, key=key, value=text))
+    session.flush()
+    return {key: value for key, (spec, value) in clean.items()}
+
+
+def mask(value: str) -> str:
+    """Show a secret's last characters only."""
+    return "" if not value else "•" * 8 + value[-2:] if len(value) > 6 else "•" * 8
