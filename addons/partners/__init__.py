@@ -1,0 +1,1 @@
+"""Partners: the people and companies a business sells to and buys from."""

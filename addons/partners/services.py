@@ -1,0 +1,142 @@
+"""Partner services: create, update, look up, snapshot.
+
+Every function validates all fields first and raises one UserError listing every
+problem, so a form or an import can show them together; nothing is written then.
+They never commit: the caller's transaction does.
+"""
+from __future__ import annotations
+
+import re
+
+from babel import Locale
+from sqlalchemy import select
+
+from core.db import scalar_or_404
+from core.errors import NotFound, UserError
+from core.taxid import validate_tax_id
+
+from .models import KINDS, LANGUAGES, Partner
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE_RE = re.compile(r"^\+?[0-9 ().\-/]{5,32}$")
+FIELDS = ("kind", "name", "tax_id", "country", "email", "phone", "language", "street", "city", "region",
+          "postal_code", "is_customer", "is_supplier", "payment_term_code", "notes", "active")
+_TERRITORIES = None
+
+
+def _territories():
+    global _TERRITORIES
+    if _TERRITORIES is None:
+        _TERRITORIES = {code for code in Locale("en").territories if len(code) == 2 and code.isalpha()}
+    return _TERRITORIES
+
+
+def _clean(values: dict) -> dict:
+    """Normalise and validate a full set of partner fields; raise UserError listing every problem."""
+    problems = []
+    unknown = sorted(set(values) - set(FIELDS))
+    if unknown:
+        problems.append(f"unknown field(s): {', '.join(unknown)}")
+    out = {}
+    for key in FIELDS:
+        value = values.get(key)
+        out[key] = value.strip() if isinstance(value, str) else value
+    for key in ("tax_id", "email", "phone", "street", "city", "region", "postal_code", "payment_term_code",
+                "notes"):
+        out[key] = out[key] or None
+    if out["kind"] not in KINDS:
+        problems.append(f"kind: {out['kind']!r} must be one of {', '.join(KINDS)}")
+    if not out["name"]:
+        problems.append("name: required")
+    elif len(out["name"]) > 200:
+        problems.append("name: at most 200 characters")
+    country = (out["country"] or "").upper()
+    out["country"] = country
+    if country not in _territories():
+        problems.append(f"country: {out['country']!r} is not an ISO 3166 two-letter code")
+    elif out["tax_id"]:
+        try:
+            out["tax_id"] = validate_tax_id(country, out["tax_id"])
+        except UserError as exc:
+            problems.append(f"tax_id: {exc}")
+    if out["email"]:
+        out["email"] = out["email"].lower()
+        if not EMAIL_RE.match(out["email"]):
+            problems.append(f"email: {out['email']!r} is not an e-mail address")
+    if out["phone"] and not PHONE_RE.match(out["phone"]):
+        problems.append(f"phone: {out['phone']!r} is not a phone number")
+    if out["language"] not in LANGUAGES:
+        problems.append(f"language: {out['language']!r} must be one of {', '.join(LANGUAGES)}")
+    for flag in ("is_customer", "is_supplier", "active"):
+        if not isinstance(out[flag], bool):
+            problems.append(f"{flag}: must be true or false")
+    if out["payment_term_code"] and len(out["payment_term_code"]) > 32:
+        problems.append("payment_term_code: at most 32 characters")
+    if problems:
+        raise UserError("partner: " + "; ".join(problems))
+    return out
+
+
+def create_partner(session, *, name: str, country: str, kind: str = "person", tax_id: str | None = None,
+                   email: str | None = None, phone: str | None = None, language: str = "en",
+                   street: str | None = None, city: str | None = None, region: str | None = None,
+                   postal_code: str | None = None, is_customer: bool = True, is_supplier: bool = False,
+                   payment_term_code: str | None = None, notes: str | None = None,
+                   active: bool = True) -> Partner:
+    """Validate and add a partner to the session's business (flushed, not committed)."""
+    values = _clean(dict(kind=kind, name=name, tax_id=tax_id, country=country, email=email, phone=phone,
+                         language=language, street=street, city=city, region=region, postal_code=postal_code,
+                         is_customer=is_customer, is_supplier=is_supplier,
+                         payment_term_code=payment_term_code, notes=notes, active=active))
+    partner = Partner(**values)
+    session.add(partner)
+    session.flush()
+    return partner
+
+
+def get_partner(session, partner_id: int) -> Partner:
+    """The partner of the session's business, or NotFound (another business's id is not found either)."""
+    partner = scalar_or_404(session, Partner, partner_id)
+    if partner is None:
+        raise NotFound(f"partner #{partner_id} not found")
+    return partner
+
+
+def update_partner(session, partner_id: int, **fields) -> Partner:
+    """Change some fields; the whole partner is re-validated (a new country re-checks the tax id)."""
+    partner = get_partner(session, partner_id)
+    current = {key: getattr(partner, key) for key in FIELDS}
+    current.update(fields)
+    values = _clean(current)
+    for key, value in values.items():
+        setattr(partner, key, value)
+    session.flush()
+    return partner
+
+
+def find_partners(session, text: str | None = None, *, customers: bool | None = None,
+                  suppliers: bool | None = None, active: bool | None = True, limit: int = 100) -> list[Partner]:
+    """Search by name, e-mail, phone or tax id (case-insensitive substring)."""
+    query = select(Partner).order_by(Partner.name, Partner.id).limit(limit)
+    if text:
+        like = f"%{text.strip()}%"
+        query = query.where(Partner.name.ilike(like) | Partner.email.ilike(like) | Partner.phone.ilike(like)
+                            | Partner.tax_id.ilike(like))
+    if customers is not None:
+        query = query.where(Partner.is_customer == customers)
+    if suppliers is not None:
+        query = query.where(Partner.is_supplier == suppliers)
+    if active is not None:
+        query = query.where(Partner.active == active)
+    return list(session.scalars(query))
+
+
+def partner_snapshot(partner: Partner) -> dict:
+    """The partner's identity and address as plain values, frozen onto documents (orders, invoices)
+    so that later edits to the partner never change an issued document."""
+    return {
+        "partner_id": partner.id, "kind": partner.kind, "name": partner.name, "tax_id": partner.tax_id,
+        "country": partner.country, "email": partner.email, "phone": partner.phone,
+        "language": partner.language, "street": partner.street, "city": partner.city,
+        "region": partner.region, "postal_code": partner.postal_code,
+    }
