@@ -1,0 +1,258 @@
+"""The admin: one secure base view, the index, and per-addon registration.
+
+Every admin view subclasses ``SecureModelView`` (or ``SecureView`` for pages that
+are not a model list). The checks live in one place: login, the view's
+permission for the action being served, the addon being enabled for the current
+business, and tenancy. Tenancy rests on the request session (bound to the
+business, see core.web.context) and is re-checked where Flask-Admin would
+otherwise bypass ORM filters or answer "not found" with a redirect: ``get_one``,
+ajax loaders and mass actions all go through the fenced query, and a row that is
+not the current business's is a 404.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import flask_admin
+from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask_admin import AdminIndexView, expose
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla import tools as sqla_tools
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_babel import gettext
+from flask_login import current_user
+from sqlalchemy import select
+
+from .addons.errors import AddonError
+from .db import BusinessScoped
+from .errors import UserError
+from .web.context import addon_enabled, can, current_business_id, request_session
+
+# Flask-Admin view function -> the permission action it needs.
+VIEW_ACTIONS = {"index_view": "read", "details_view": "read", "ajax_lookup": "read", "index": "read",
+                "create_view": "create", "edit_view": "edit", "ajax_update": "edit",
+                "delete_view": "delete", "export": "export"}
+
+
+def addon_label(name: str) -> str:
+    return name.replace("_", " ").title()
+
+
+class SecureAccess:
+    """Login, permission and addon-enabled checks shared by every admin view."""
+
+    addon: str | None = None        # None for core views
+    permission: str = ""            # "addon.object"; actions read/create/edit/delete/export appended
+
+    def allowed(self, action: str) -> bool:
+        # Outside a request (Flask-Admin inspects attributes at start-up) nothing is allowed.
+        return has_request_context() and can(f"{self.permission}.{action}")
+
+    def is_accessible(self):
+        return (current_user.is_authenticated and addon_enabled(self.addon)
+                and current_business_id() is not None and self.allowed("read"))
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("tessera.login", next=request.full_path.rstrip("?")))
+        abort(403)
+
+    def action_for(self, name: str) -> str:
+        if name == "action_view":
+            action = request.form.get("action", "")
+            return "delete" if action == "delete" else "edit"
+        if name in VIEW_ACTIONS:
+            return VIEW_ACTIONS[name]
+        return "edit" if request.method in ("POST", "PUT", "PATCH", "DELETE") else "read"
+
+    def _handle_view(self, name, **kwargs):
+        refused = super()._handle_view(name, **kwargs)
+        if refused is not None:
+            return refused
+        if not self.allowed(self.action_for(name)):
+            abort(403)
+        return None
+
+
+class SecureView(SecureAccess, flask_admin.BaseView):
+    """A non-model admin page with the same checks (set ``addon`` and ``permission``)."""
+
+
+class FencedAjaxLoader(QueryAjaxModelLoader):
+    """Ajax lookups through the fenced session; ``get_one`` by query, never the identity map."""
+
+    def get_one(self, pk):
+        with self.session.no_autoflush:
+            return self.get_query().filter(getattr(self.model, self.pk) == pk).one_or_none()
+
+
+class SecureModelView(SecureAccess, ModelView):
+    """The one base for model views: secure, business-fenced, count-free paging.
+
+    Models that are not ``BusinessScoped`` but carry a ``business_id`` column (the
+    audit log, jobs) name it in ``business_column`` and are fenced here instead.
+    """
+
+    business_column: str | None = None
+    simple_list_pager = True          # no COUNT(*) per page
+    page_size = 50
+    can_set_page_size = True
+    page_size_options = (20, 50, 100)
+    export_types = ["csv"]
+    export_max_rows = 10000
+    allow_create = allow_edit = allow_delete = allow_export = allow_details = True
+
+    def __init__(self, model, session=None, *args, **kwargs):
+        hidden = [n for n in ("business", "business_id") if hasattr(model, n)]
+        if hidden:
+            self.form_excluded_columns = tuple(self.form_excluded_columns or ()) + tuple(
+                h for h in hidden if h not in (self.form_excluded_columns or ()))
+            self.column_exclude_list = tuple(self.column_exclude_list or ()) + tuple(
+                h for h in hidden if h not in (self.column_exclude_list or ()))
+        super().__init__(model, session if session is not None else request_session, *args, **kwargs)
+
+    # Buttons follow the permissions of the request (subclasses may still switch one off).
+    @property
+    def can_create(self):
+        return self.allow_create and self.allowed("create")
+
+    @property
+    def can_edit(self):
+        return self.allow_edit and self.allowed("edit")
+
+    @property
+    def can_delete(self):
+        return self.allow_delete and self.allowed("delete")
+
+    @property
+    def can_export(self):
+        return self.allow_export and self.allowed("export")
+
+    @property
+    def can_view_details(self):
+        return self.allow_details
+
+    # ------------------------------------------------------------ tenancy
+    def _fence(self, query):
+        if self.business_column and not issubclass(self.model, BusinessScoped):
+            business_id = current_business_id()
+            if business_id is None:
+                abort(403)
+            query = query.filter(getattr(self.model, self.business_column) == business_id)
+        return query
+
+    def get_query(self):
+        return self._fence(super().get_query())
+
+    def get_count_query(self):
+        return self._fence(super().get_count_query())
+
+    def get_one(self, id):
+        """The row by key through the fenced query; another business's row is a 404."""
+        key = sqla_tools.iterdecode(id)
+        query = self.get_query()
+        if isinstance(self._primary_key, tuple):
+            query = query.filter(*[getattr(self.model, k) == v for k, v in zip(self._primary_key, key)])
+        else:
+            query = query.filter(getattr(self.model, self._primary_key) == key)
+        row = query.one_or_none() if str(key).strip() else None
+        if row is None:
+            abort(404)
+        return row
+
+    def _create_ajax_loader(self, name, options):
+        loader = super()._create_ajax_loader(name, options)
+        loader.__class__ = type("Fenced" + type(loader).__name__, (FencedAjaxLoader, type(loader)), {})
+        return loader
+
+    def handle_action(self, return_view=None):
+        """Every selected id must be one of this business's rows, or the whole action is a 404."""
+        ids = request.form.getlist("rowid")
+        if ids:
+            found = sqla_tools.get_query_for_ids(self.get_query(), self.model, ids).count()
+            if found != len(set(ids)):
+                abort(404)
+        return super().handle_action(return_view)
+
+    # ------------------------------------------------------------ errors
+    def handle_view_exception(self, exc):
+        if isinstance(exc, UserError):
+            flash(str(exc), "error")
+            return True
+        return super().handle_view_exception(exc)
+
+
+class TesseraIndexView(AdminIndexView):
+    """The admin home: login required; shows the current business."""
+
+    @expose("/")
+    def index(self):
+        if not current_user.is_authenticated:
+            return redirect(url_for("tessera.login", next=request.path))
+        return self.render("tessera/admin_index.html")
+
+
+@dataclass
+class AdminContext:
+    """What an addon's ``register(admin, ctx)`` gets."""
+    runtime: object
+    registry: object
+    addon: str
+    category: str
+    SecureModelView: type = SecureModelView
+    SecureView: type = SecureView
+    session: object = request_session
+
+
+class AddonAdmin:
+    """The admin as an addon sees it: its views land in its menu category and must be secure."""
+
+    def __init__(self, admin, addon: str, category: str):
+        self._admin, self._addon, self._category = admin, addon, category
+
+    def add_view(self, view):
+        if not isinstance(view, SecureAccess):
+            raise AddonError([f"{self._addon}: admin view {type(view).__name__} must subclass "
+                              f"core.admin.SecureModelView (or SecureView)"])
+        if view.addon is None:
+            view.addon = self._addon
+        if view.addon != self._addon:
+            raise AddonError([f"{self._addon}: admin view {type(view).__name__} says addon={view.addon!r}"])
+        if not view.permission:
+            raise AddonError([f"{self._addon}: admin view {type(view).__name__} has no permission"])
+        if view.category is None:
+            view.category = self._category
+        return self._admin.add_view(view)
+
+    def add_views(self, *views):
+        for view in views:
+            self.add_view(view)
+
+    def __getattr__(self, name):
+        return getattr(self._admin, name)
+
+
+def register_addon_views(admin, runtime) -> list[str]:
+    """Call each addon's ``register(admin, ctx)`` in dependency order; return the addons registered."""
+    done = []
+    for name in runtime.registry.names:
+        register = runtime.registry.get(name, "admin")
+        if register is None:
+            continue
+        if not callable(register):
+            register = getattr(register, "register", None)
+        if not callable(register):
+            raise AddonError([f"{name}: provides.admin must point at a register(admin, ctx) function"])
+        label = addon_label(name)
+        register(AddonAdmin(admin, name, label),
+                 AdminContext(runtime=runtime, registry=runtime.registry, addon=name, category=label))
+        done.append(name)
+    return done
+
+
+def fenced_get(session, model, ident):
+    """A business-scoped row by key through the session's fence, or a 404."""
+    row = session.execute(select(model).where(model.__mapper__.primary_key[0] == ident)).scalar_one_or_none()
+    if row is None:
+        abort(404)
+    return row

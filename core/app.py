@@ -1,0 +1,123 @@
+"""The only app factory: ``create_app(overrides=None, runtime=None) -> Flask``.
+
+It builds (or takes) the runtime, refuses to run on an out-of-date schema,
+wires security (sessions, cookies, CSRF, login), languages, the per-request
+database session, the core admin screens and every enabled addon's views.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import Babel, lazy_gettext
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from .auth import LoginThrottle
+from .errors import ConfigError
+from .web import context
+from .web.views import LANGUAGES, bp, load_user
+
+WEB_DIR = Path(__file__).parent / "web"
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+
+
+def check_schema(runtime) -> None:
+    """Refuse to serve a database with pending migrations (when the migrator can tell)."""
+    from .addons import migrate
+    pending = getattr(migrate, "pending", None)
+    if pending is None:
+        return
+    missing = pending(runtime)
+    if missing:
+        raise ConfigError(f"the database schema is not up to date ({len(missing)} pending: "
+                          f"{', '.join(map(str, missing[:5]))}{' …' if len(missing) > 5 else ''}); "
+                          f"run 'python manage.py migrate' first")
+
+
+def select_locale() -> str:
+    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return current_user.locale
+    if session.get("locale") in LANGUAGES:
+        return session["locale"]
+    return request.accept_languages.best_match(list(LANGUAGES)) or \
+        context.current_runtime().config["DEFAULT_LOCALE"]
+
+
+def create_app(overrides: dict | None = None, runtime=None) -> Flask:
+    from .runtime import build_runtime
+    runtime = runtime or build_runtime(overrides)
+    check_schema(runtime)
+    config = runtime.config
+
+    app = Flask(__name__, template_folder=str(WEB_DIR / "templates"), static_folder=None,
+                instance_path=config["INSTANCE_PATH"])
+    production = config.is_production
+    app.config.update(
+        SECRET_KEY=config["SECRET_KEY"],
+        TESTING=config["ENV"] == "test",
+        WTF_CSRF_ENABLED=config["WTF_CSRF_ENABLED"],
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        SESSION_COOKIE_NAME="tessera_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=production,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=production,
+        REMEMBER_COOKIE_DURATION=timedelta(days=14),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        PREFERRED_URL_SCHEME="https" if production else "http",
+        BABEL_DEFAULT_LOCALE=config["DEFAULT_LOCALE"],
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS_DIR),
+        FLASK_ADMIN_SWATCH="default",
+        MAX_CONTENT_LENGTH=32 * 1024 * 1024,
+    )
+    app.extensions["tessera"] = runtime
+    app.extensions["tessera_throttle"] = LoginThrottle(config["LOGIN_RATE_LIMIT"])
+
+    Babel(app, locale_selector=select_locale)
+    CSRFProtect(app)
+    login = LoginManager(app)
+    login.login_view = "tessera.login"
+    login.login_message = lazy_gettext("Please log in to continue.")
+    login.session_protection = "strong"
+    login.user_loader(load_user)
+
+    app.register_blueprint(bp)
+    app.teardown_appcontext(context.close_db)
+    app.teardown_appcontext(context.close_system_session)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.context_processor
+    def tessera_globals():
+        return {"tessera_languages": LANGUAGES, "tessera_business": context.current_business,
+                "tessera_businesses": context.user_businesses, "tessera_locale": _current_locale}
+
+    build_admin(app, runtime)
+    return app
+
+
+def _current_locale():
+    from flask_babel import get_locale
+    return str(get_locale() or "en")
+
+
+def build_admin(app: Flask, runtime) -> Admin:
+    from .admin import TesseraIndexView, register_addon_views
+    from .admin_core import register_core_views
+    admin = Admin(app, name="Tessera", url="/admin",
+                  index_view=TesseraIndexView(name=lazy_gettext("Home"), url="/admin"),
+                  theme=Bootstrap4Theme(base_template="tessera/admin_master.html"))
+    register_core_views(admin, runtime)
+    register_addon_views(admin, runtime)
+    return admin

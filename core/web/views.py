@@ -1,0 +1,135 @@
+"""Login, logout, the business switcher and the language switcher."""
+from __future__ import annotations
+
+from urllib.parse import urljoin, urlsplit
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext, lazy_gettext
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField
+from wtforms.validators import DataRequired
+
+from ..auth import authenticate
+from ..models import User
+from .context import allowed_business_ids, current_runtime, db
+
+bp = Blueprint("tessera", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/tessera")
+
+LANGUAGES = {"en": "English", "ko": "한국어", "vi": "Tiếng Việt", "zh": "中文", "ru": "Русский",
+             "es": "Español"}
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(lazy_gettext("E-mail"), validators=[DataRequired()])
+    password = PasswordField(lazy_gettext("Password"), validators=[DataRequired()])
+    remember = BooleanField(lazy_gettext("Remember me"))
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only a relative path on this host: no scheme, no host, no '//' or backslash tricks."""
+    if not target:
+        return default
+    target = target.strip()
+    if target.startswith(("//", "\\", "/\\")) or "\\" in target or not target.startswith("/"):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    joined = urlsplit(urljoin(request.host_url, target))
+    if joined.netloc != urlsplit(request.host_url).netloc:
+        return default
+    return target
+
+
+def client_ip() -> str:
+    return request.remote_addr or "-"
+
+
+@bp.route("/")
+def home():
+    return redirect(url_for("admin.index"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = safe_next(request.values.get("next"), url_for("admin.index"))
+    if current_user.is_authenticated:
+        return redirect(next_url)
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        throttle = current_app.extensions["tessera_throttle"]
+        wait = throttle.retry_after(client_ip(), form.email.data)
+        if wait:
+            flash(gettext("Too many login attempts. Try again in %(seconds)s seconds.", seconds=wait), "error")
+            status = 429
+        else:
+            user = authenticate(db(), form.email.data, form.password.data)
+            if user is None:
+                throttle.failed(client_ip(), form.email.data)
+                flash(gettext("Wrong e-mail or password."), "error")
+                status = 401
+            else:
+                db().commit()  # a rehashed password is kept
+                throttle.succeeded(client_ip(), form.email.data)
+                session.clear()  # a fresh session on login: no fixation
+                login_user(user, remember=form.remember.data)
+                if user.locale:
+                    session["locale"] = user.locale
+                return redirect(next_url)
+    elif request.method == "POST":
+        status = 400
+    return render_template("tessera/login.html", form=form, next=next_url), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    session.clear()
+    return redirect(url_for("tessera.login"))
+
+
+@bp.route("/switch-business", methods=["POST"])
+@login_required
+def switch_business():
+    try:
+        business_id = int(request.form.get("business_id", ""))
+    except ValueError:
+        business_id = None
+    if business_id not in allowed_business_ids():
+        flash(gettext("You are not a member of that business."), "error")
+    else:
+        session["business_id"] = business_id
+        for key in ("_tessera_business", "_tessera_perms"):
+            g.pop(key, None)
+    return redirect(safe_next(request.form.get("next"), url_for("admin.index")))
+
+
+@bp.route("/language", methods=["POST"])
+def switch_language():
+    code = request.form.get("locale", "")
+    if code not in LANGUAGES:
+        flash(gettext("Unknown language."), "error")
+    else:
+        session["locale"] = code
+        if current_user.is_authenticated:
+            user = db().get(User, current_user.id)
+            user.locale = code
+            db().commit()
+    return redirect(safe_next(request.form.get("next"), url_for("admin.index")))
+
+
+def load_user(user_id: str):
+    """Flask-Login's loader: a detached User, read outside the business-bound session."""
+    try:
+        ident = int(user_id)
+    except (TypeError, ValueError):
+        return None
+    with current_runtime().session() as own:
+        user = own.get(User, ident)
+        if user is None or not user.active:
+            return None
+        own.expunge(user)
+        return user
