@@ -70,6 +70,7 @@ SPEC = {
     "DEFAULT_LOCALE": ("en", _choice("en", "ko", "vi", "zh", "ru", "es")),
     "LOGIN_RATE_LIMIT": (5, _of(int, "a whole number of attempts per minute")),
     "JOB_MAX_RETRIES": (5, _of(int, "a whole number")),
+    "JOB_RETRY_BACKOFF_SECONDS": (10, _of(int, "a whole number of seconds (doubled per attempt)")),
     "OUTBOX_CLAIM_SECONDS": (300, _of(int, "a whole number of seconds")),
     "PDF_TIME_LIMIT": (30, _of(int, "a whole number of seconds")),
     "BASE_URL": ("http://127.0.0.1:5000", _url(("http", "https"))),

@@ -32,11 +32,14 @@ def build_runtime(overrides: dict | None = None, *, load: bool = True, config: C
                   make_current: bool = True) -> Runtime:
     global _current
     config = config or load_config(overrides)
+    from .jobs import register_actors, setup_broker
+    setup_broker(config)  # before any addon code is imported: dramatiq binds actors at declaration
     registry = Registry.discover(config)
     if load:
         from . import models  # noqa: F401  core tables first
         registry.load()
     runtime = Runtime(config=config, db=Database(config.database_url), registry=registry)
+    register_actors(runtime)
     if make_current:
         _current = runtime
     return runtime

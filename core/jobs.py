@@ -1,0 +1,421 @@
+"""Jobs through a transactional outbox.
+
+``enqueue`` writes a ``core_job`` row in the caller's transaction; after that
+transaction commits, the row's id is relayed to the broker (nothing is sent on
+rollback). The database is the truth and the broker only transport: the actor
+claims its row with a guarded UPDATE before running, so a second delivery of the
+same message does nothing, and ``sweep`` re-relays rows whose message never left
+(broker down at commit) or whose worker died (claim expired). Retries and the
+"dead" state live in the row, where an operator can see them and ``retry_job``.
+
+Broker set-up and the worker loops live in ``core.jobs_broker``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.orm import Session
+
+from .addons.state import enabled_addons
+from .db import utcnow
+from .errors import NotFound, UserError
+from .models import OutboxJob
+
+log = logging.getLogger(__name__)
+
+QUEUE = "default"
+JOB_STATES = ("pending", "running", "done", "failed", "dead", "skipped")
+RETRYABLE_STATES = ("failed", "dead", "skipped")
+MAX_BACKOFF_SECONDS = 3600
+# Infrastructure failures (database down while claiming) are retried by dramatiq
+# itself a few times; anything beyond that is picked up by the sweep.
+ACTOR_MAX_RETRIES = 3
+
+# Core's own jobs ("core.send_mail", "core.dispatch_event"), registered by the
+# modules that define them with @core_job.
+CORE_JOBS: dict[str, Callable] = {}
+
+
+class SkipJob(Exception):
+    """Raised by a job to end it as "skipped" (with the message logged), not failed."""
+
+
+def core_job(name: str):
+    def register(fn):
+        CORE_JOBS[f"core.{name}"] = fn
+        return fn
+    return register
+
+
+# ---------------------------------------------------------------- bindings
+@dataclass
+class Binding:
+    """What one database's outbox relays to: the runtime and its broker."""
+    runtime: Any
+    broker: Any
+    actors: dict = field(default_factory=dict)
+    events: Any = None  # blinker Namespace of this registry's receivers (core.events)
+
+
+_bindings: dict[str, Binding] = {}
+
+
+def _url_key(bind) -> str:
+    return bind.url.render_as_string(hide_password=False)
+
+
+def binding_for(runtime_or_session) -> Binding:
+    bind = (runtime_or_session.get_bind() if isinstance(runtime_or_session, Session)
+            else runtime_or_session.db.engine)
+    try:
+        return _bindings[_url_key(bind)]
+    except KeyError:
+        raise RuntimeError("this database has no job broker bound; build the runtime with "
+                           "core.runtime.build_runtime (it calls core.jobs.register_actors)") from None
+
+
+def bind(runtime, broker) -> Binding:
+    binding = Binding(runtime, broker)
+    _bindings[_url_key(runtime.db.engine)] = binding
+    return binding
+
+
+# ---------------------------------------------------------------- context
+@dataclass
+class JobContext:
+    """What a job function gets first: where it runs and for which business."""
+    runtime: Any
+    business_id: int | None
+    job_id: int
+    attempt: int = 1
+
+    def transaction(self):
+        """A write transaction bound to the job's business (commits or rolls back)."""
+        return self.runtime.transaction(self.business_id, all_businesses=self.business_id is None)
+
+    def session(self):
+        return self.runtime.session(self.business_id, all_businesses=self.business_id is None)
+
+
+# ---------------------------------------------------------------- enqueue
+def enqueue(session: Session, actor: str, delay_seconds: float | None = None,
+            max_attempts: int | None = None, **kwargs) -> OutboxJob:
+    """Write a job row in ``session``'s transaction; it is relayed after commit.
+
+    The business comes from the session. ``kwargs`` must be JSON values (ids,
+    strings, numbers): a job must not depend on objects of the enqueuing process.
+    """
+    binding = binding_for(session)
+    known = binding.runtime.registry.jobs
+    if actor not in known and actor not in CORE_JOBS:
+        raise UserError(f"unknown job {actor!r}; a job is '<addon>.<function>' of an addon's jobs module")
+    try:
+        json.dumps(kwargs)
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"job {actor}: arguments must be JSON values (ids, strings, numbers): {exc}") from None
+    if delay_seconds is not None and delay_seconds < 0:
+        raise UserError(f"job {actor}: delay_seconds must not be negative")
+    config = binding.runtime.config
+    attempts = max_attempts if max_attempts is not None else config["JOB_MAX_RETRIES"] + 1
+    if attempts < 1:
+        raise UserError(f"job {actor}: max_attempts must be at least 1")
+    now = utcnow()
+    job = OutboxJob(business_id=session.info.get("business_id"), actor=actor, args=kwargs, state="pending",
+                    attempts=0, max_attempts=attempts,
+                    available_at=now + timedelta(seconds=delay_seconds or 0), created_at=now)
+    session.add(job)
+    session.flush()
+    _pending(session).append(job.id)
+    return job
+
+
+def _pending(session: Session) -> list:
+    return session.info.setdefault("outbox_pending", [])
+
+
+@event.listens_for(Session, "after_commit")
+def _relay_after_commit(session: Session):
+    ids = session.info.pop("outbox_pending", None)
+    if not ids:
+        return
+    try:
+        binding = binding_for(session)
+    except RuntimeError:
+        log.warning("outbox: jobs %s committed without a bound broker; the sweep will relay them", ids)
+        return
+    relay(binding, ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session):
+    session.info.pop("outbox_pending", None)
+
+
+def relay(binding: Binding, ids) -> int:
+    """Send the jobs ``ids`` to the broker and stamp them relayed; return how many went.
+
+    A broker failure is logged and leaves the rows unrelayed for ``sweep``: the
+    caller's commit already happened and must not fail because of transport.
+    """
+    runtime = binding.runtime
+    with runtime.session(all_businesses=True) as session:
+        rows = session.execute(select(OutboxJob.id, OutboxJob.actor, OutboxJob.available_at)
+                               .where(OutboxJob.id.in_(list(ids)), OutboxJob.state == "pending")).all()
+    if not rows:
+        return 0
+    from dramatiq import Message
+    sent = []
+    now = utcnow()
+    try:
+        for job_id, actor, available_at in rows:
+            message = Message(queue_name=QUEUE, actor_name=actor, args=(job_id,), kwargs={}, options={})
+            delay = _aware(available_at) - now
+            ms = int(delay.total_seconds() * 1000)
+            binding.broker.enqueue(message, delay=ms if ms > 0 else None)
+            sent.append(job_id)
+    except Exception as exc:  # broker down: the database keeps the job for the sweep
+        log.warning("outbox: relay to broker failed after %d of %d jobs (%s: %s); the sweep will retry",
+                    len(sent), len(rows), type(exc).__name__, exc)
+    if sent:
+        try:
+            with runtime.transaction(all_businesses=True) as session:
+                session.execute(update(OutboxJob).where(OutboxJob.id.in_(sent)).values(relayed_at=utcnow()))
+        except Exception as exc:  # only costs a duplicate relay later, which the claim absorbs
+            log.warning("outbox: could not stamp %d relayed jobs (%s)", len(sent), exc)
+    return len(sent)
+
+
+def _aware(value: datetime) -> datetime:
+    from datetime import timezone
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+# ---------------------------------------------------------------- running
+def execute(runtime, actor: str, job_id: int) -> str:
+    """Run one delivery of job ``job_id``; return the state it ended in (or "ignored").
+
+    Claim first (pending -> running, guarded), so a duplicate or early message is
+    ignored; a job of an addon disabled for its business is skipped with a log line.
+    """
+    now = utcnow()
+    claim_seconds = runtime.config["OUTBOX_CLAIM_SECONDS"]
+    with runtime.transaction(all_businesses=True) as session:
+        claimed = session.execute(
+            update(OutboxJob)
+            .where(OutboxJob.id == job_id, OutboxJob.state == "pending",
+                   OutboxJob.available_at <= now + timedelta(seconds=2))
+            .values(state="running", attempts=OutboxJob.attempts + 1,
+                    claimed_until=now + timedelta(seconds=claim_seconds))
+            .execution_options(synchronize_session=False)).rowcount
+        if not claimed:
+            log.debug("job #%s (%s): not pending or not yet due; duplicate delivery ignored", job_id, actor)
+            return "ignored"
+        job = session.get(OutboxJob, job_id)
+        addon = job.actor.split(".", 1)[0]
+        if addon != "core" and job.business_id is not None and \
+                addon not in enabled_addons(session, job.business_id):
+            log.info("job #%s %s skipped: addon '%s' is disabled for business %s",
+                     job_id, job.actor, addon, job.business_id)
+            _finish(job, "skipped", f"addon '{addon}' is disabled for business {job.business_id}")
+            return "skipped"
+        business_id, args, attempt, max_attempts = job.business_id, dict(job.args or {}), job.attempts, \
+            job.max_attempts
+        if job.actor != actor:
+            log.warning("job #%s is %s but was delivered to actor %s; running %s", job_id, job.actor, actor,
+                        job.actor)
+            actor = job.actor
+
+    fn = runtime.registry.jobs.get(actor, (None, None))[1] or CORE_JOBS.get(actor)
+    ctx = JobContext(runtime, business_id, job_id, attempt)
+    try:
+        if fn is None:
+            raise UserError(f"no job function {actor!r} in this installation")
+        fn(ctx, **args)
+    except SkipJob as exc:
+        log.info("job #%s %s skipped: %s", job_id, actor, exc)
+        return _settle(runtime, job_id, attempt, "skipped", str(exc))
+    except UserError as exc:
+        # Bad input does not get better by retrying; it waits for a person (retry_job).
+        log.warning("job #%s %s failed: %s", job_id, actor, exc)
+        return _settle(runtime, job_id, attempt, "failed", str(exc))
+    except Exception as exc:
+        error = "".join(traceback.format_exception(exc))[-4000:]
+        if attempt >= max_attempts:
+            log.error("job #%s %s is dead after %d attempts: %s", job_id, actor, attempt, exc)
+            return _settle(runtime, job_id, attempt, "dead", error)
+        delay = backoff_seconds(runtime, attempt)
+        log.warning("job #%s %s attempt %d/%d failed (%s); retry in %.1fs",
+                    job_id, actor, attempt, max_attempts, exc, delay)
+        state = _settle(runtime, job_id, attempt, "pending", error, retry_in=delay)
+        if state == "pending":
+            relay(binding_for(runtime), [job_id])
+        return state
+    return _settle(runtime, job_id, attempt, "done", None)
+
+
+def backoff_seconds(runtime, attempt: int) -> float:
+    """Exponential backoff with jitter: base, 2*base, 4*base ... capped at an hour."""
+    base = runtime.config["JOB_RETRY_BACKOFF_SECONDS"]
+    return min(MAX_BACKOFF_SECONDS, base * 2 ** (attempt - 1)) * (0.75 + random.random() / 2)
+
+
+def _finish(job: OutboxJob, state: str, error: str | None):
+    job.state = state
+    job.claimed_until = None
+    job.finished_at = utcnow()
+    if error is not None:
+        job.last_error = error
+
+
+def _settle(runtime, job_id: int, attempt: int, state: str, error: str | None, retry_in: float = 0) -> str:
+    """Record the outcome, fenced by the attempt number: a worker whose claim expired
+    and was taken over by another must not overwrite that one's result."""
+    values: dict = {"state": state, "claimed_until": None}
+    if error is not None:
+        values["last_error"] = error
+    if state == "pending":
+        values.update(available_at=utcnow() + timedelta(seconds=retry_in), relayed_at=None)
+    else:
+        values["finished_at"] = utcnow()
+    with runtime.transaction(all_businesses=True) as session:
+        done = session.execute(update(OutboxJob).where(OutboxJob.id == job_id, OutboxJob.state == "running",
+                                                       OutboxJob.attempts == attempt)
+                               .values(**values).execution_options(synchronize_session=False)).rowcount
+    if not done:
+        log.warning("job #%s: outcome %s not recorded, its claim was taken over", job_id, state)
+        return "ignored"
+    return state
+
+
+# ---------------------------------------------------------------- operating
+def _fence(session: Session, query):
+    business_id = session.info.get("business_id")
+    if business_id is not None and not session.info.get("all_businesses"):
+        query = query.where(OutboxJob.business_id == business_id)
+    elif business_id is None and not session.info.get("all_businesses"):
+        query = query.where(OutboxJob.business_id.is_(None))
+    return query
+
+
+def list_jobs(session: Session, state: str | None = None, limit: int = 100) -> list[OutboxJob]:
+    """Newest jobs first, of the session's business (all of them with all_businesses)."""
+    if state is not None and state not in JOB_STATES:
+        raise UserError(f"unknown job state {state!r} (one of {', '.join(JOB_STATES)})")
+    if not isinstance(limit, int) or limit < 1:
+        raise UserError("limit must be a positive whole number")
+    query = _fence(session, select(OutboxJob))
+    if state:
+        query = query.where(OutboxJob.state == state)
+    return list(session.scalars(query.order_by(OutboxJob.id.desc()).limit(limit)))
+
+
+def retry_job(session: Session, job_id: int) -> OutboxJob:
+    """Give a dead, failed or skipped job a fresh retry budget; relayed after commit."""
+    job = session.scalars(_fence(session, select(OutboxJob).where(OutboxJob.id == job_id))).one_or_none()
+    if job is None:
+        raise NotFound(f"no job #{job_id} here")
+    if job.state not in RETRYABLE_STATES:
+        raise UserError(f"job #{job_id} is {job.state}; only {', '.join(RETRYABLE_STATES)} jobs can be retried")
+    job.state = "pending"
+    job.attempts = 0
+    job.available_at = utcnow()
+    job.relayed_at = None
+    job.finished_at = None
+    job.claimed_until = None
+    session.flush()
+    _pending(session).append(job.id)
+    return job
+
+
+def sweep(runtime, now: datetime | None = None, relay_grace_seconds: float = 30, batch: int = 500) -> dict:
+    """Recover what transport lost; safe to run in many processes at once.
+
+    - running rows whose claim expired (worker killed): back to pending, or dead
+      when the retry budget is spent;
+    - pending rows never relayed (broker down at commit) once ``relay_grace_seconds``
+      old, and rows relayed so long ago (a claim period) that the message must be lost.
+    """
+    now = now or utcnow()
+    claim = timedelta(seconds=runtime.config["OUTBOX_CLAIM_SECONDS"])
+    counts = {"expired": 0, "dead": 0, "relayed": 0}
+    with runtime.transaction(all_businesses=True) as session:
+        expired = session.execute(select(OutboxJob.id, OutboxJob.attempts, OutboxJob.max_attempts)
+                                  .where(OutboxJob.state == "running", OutboxJob.claimed_until < now)
+                                  .limit(batch)).all()
+        for job_id, attempts, max_attempts in expired:
+            dead = attempts >= max_attempts
+            values = {"state": "dead" if dead else "pending", "claimed_until": None,
+                      "last_error": "worker lost: the claim expired before the job finished"}
+            values.update({"finished_at": now} if dead else {"available_at": now, "relayed_at": None})
+            hit = session.execute(update(OutboxJob).where(OutboxJob.id == job_id, OutboxJob.state == "running",
+                                                          OutboxJob.attempts == attempts)
+                                  .values(**values).execution_options(synchronize_session=False)).rowcount
+            if hit:
+                counts["dead" if dead else "expired"] += 1
+                if dead:
+                    log.error("job #%s is dead: its worker was lost on the last attempt", job_id)
+    grace = now - timedelta(seconds=relay_grace_seconds)
+    with runtime.session(all_businesses=True) as session:
+        ids = list(session.scalars(
+            select(OutboxJob.id).where(
+                OutboxJob.state == "pending",
+                or_((OutboxJob.relayed_at.is_(None)) & (OutboxJob.available_at <= grace),
+                    (OutboxJob.relayed_at <= now - claim) & (OutboxJob.available_at <= now - claim)))
+            .order_by(OutboxJob.id).limit(batch)))
+    if ids:
+        counts["relayed"] = relay(binding_for(runtime), ids)
+        log.info("outbox sweep: relayed %d of %d stranded jobs", counts["relayed"], len(ids))
+    return counts
+
+
+# ---------------------------------------------------------------- actors
+def register_actors(runtime) -> Binding:
+    """Bind this runtime's database to the current broker and declare one actor per job.
+
+    Called by ``build_runtime`` right after ``setup_broker``; actors are named
+    "<addon>.<function>" and "core.<name>" and receive only the outbox row id.
+    """
+    import dramatiq
+    from . import events, mail  # noqa: F401  they register core jobs
+
+    broker = dramatiq.get_broker()
+    binding = bind(runtime, broker)
+    names = list(CORE_JOBS) + (list(runtime.registry.jobs) if runtime.registry.loaded else [])
+    time_limit = runtime.config["OUTBOX_CLAIM_SECONDS"] * 1000  # stop before the claim expires
+    for name in names:
+        def run(job_id, _name=name):
+            execute(runtime, _name, job_id)
+        run.__name__ = name.replace(".", "_")
+        binding.actors[name] = dramatiq.actor(run, actor_name=name, queue_name=QUEUE, broker=broker,
+                                              max_retries=ACTOR_MAX_RETRIES, min_backoff=1000,
+                                              time_limit=time_limit)
+    events.bind_events(runtime)
+    return binding
+
+
+# ---------------------------------------------------------------- entry points (see core.jobs_broker)
+def setup_broker(config):
+    from .jobs_broker import setup_broker as setup
+    return setup(config)
+
+
+def start_embedded_worker(runtime, threads: int = 2, **kw):
+    from .jobs_broker import start_embedded_worker as start
+    return start(runtime, threads, **kw)
+
+
+def run_worker(runtime, threads: int = 8, **kw):
+    from .jobs_broker import run_worker as run
+    return run(runtime, threads, **kw)
+
+
+def run_scheduler(runtime, once: bool = False, **kw):
+    from .scheduler import run_scheduler as run
+    return run(runtime, once, **kw)
