@@ -1,0 +1,79 @@
+"""Payments and refunds against orders.
+
+A payment may not exceed what is still due (an overpayment is refused, not
+parked as credit: marketplaces and COD couriers remit exact amounts, so an
+excess is a typing error). When the payment that settles an order falls inside
+its early-payment window, the discount is taken and recorded on the order.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from core.errors import UserError
+from core.events import publish
+from core.money import quantize
+
+from . import states, terms
+from .models import Payment
+from .totals import clean_amount
+
+
+def _check_amount(order, raw, label):
+    amount = clean_amount(raw, label, allow_zero=False)
+    if quantize(amount, order.currency) != amount:
+        raise UserError(f"{label}: {amount} has more decimals than {order.currency} allows")
+    return amount
+
+
+def register_payment(session, order_id: int, amount, method: str, *, paid_on: date | None = None,
+                     reference: str | None = None, return_id: int | None = None) -> Payment:
+    """Record money received for an order; publishes sales.order_paid when it becomes paid."""
+    from .services import get_order, refresh_payment_status
+    order = get_order(session, order_id)
+    states.check_transition(order, "pay")
+    if method not in states.PAYMENT_METHODS and not (method == states.RETURN_CREDIT and return_id):
+        raise UserError(f"method: {method!r} is not one of {', '.join(states.PAYMENT_METHODS)}")
+    amount = _check_amount(order, amount, "amount")
+    paid_on = paid_on or date.today()
+    balance = order.balance
+    if balance <= 0:
+        raise UserError(f"order {order.number} is already paid in full")
+    start = order.confirmed_at.date() if order.confirmed_at else order.order_date
+    discount = terms.early_discount(order.total, order.term_discount_percent, order.term_discount_days,
+                                    start, paid_on, order.currency) if order.early_discount == 0 else 0
+    if amount > balance:
+        raise UserError(f"payment of {amount} {order.currency} is more than the {balance} {order.currency} "
+                        f"still due on order {order.number}; overpayments are refused")
+    was_paid = order.payment_status == states.PAID
+    if discount and amount == balance - discount:
+        order.early_discount = discount
+    payment = Payment(order_id=order.id, kind="payment", method=method, amount=amount, paid_on=paid_on,
+                      reference=(reference or "").strip() or None, return_id=return_id)
+    session.add(payment)
+    order.amount_paid = order.amount_paid + amount
+    refresh_payment_status(order)
+    session.flush()
+    if order.payment_status == states.PAID and not was_paid:
+        publish(session, "sales.order_paid", order_id=order.id)
+    return payment
+
+
+def refund_payment(session, order_id: int, amount, method: str, *, paid_on: date | None = None,
+                   reference: str | None = None, return_id: int | None = None) -> Payment:
+    """Give money back; at most what was paid and not yet refunded."""
+    from .services import get_order, refresh_payment_status
+    order = get_order(session, order_id)
+    if method not in states.PAYMENT_METHODS and not (method == states.RETURN_CREDIT and return_id):
+        raise UserError(f"method: {method!r} is not one of {', '.join(states.PAYMENT_METHODS)}")
+    amount = _check_amount(order, amount, "refund amount")
+    if amount > order.net_paid:
+        raise UserError(f"refund of {amount} {order.currency} is more than the {order.net_paid} "
+                        f"{order.currency} paid on order {order.number}")
+    payment = Payment(order_id=order.id, kind="refund", method=method, amount=amount,
+                      paid_on=paid_on or date.today(), reference=(reference or "").strip() or None,
+                      return_id=return_id)
+    session.add(payment)
+    order.amount_refunded = order.amount_refunded + amount
+    refresh_payment_status(order)
+    session.flush()
+    return payment

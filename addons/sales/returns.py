@@ -1,0 +1,169 @@
+"""Returns and exchanges against the lines of an order.
+
+A return is drafted (lines, quantities, damaged or not, refund) and then
+received; receiving is when goods and money move: ``sales.return_received`` is
+published (sales_stock restocks or records the damage) and the refund is paid.
+The value of the returned goods is credited in this order: to the replacement
+order of an exchange, then against what the customer still owes, then refunded
+(at most what was paid).
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from core.db import utcnow
+from core.errors import NotFound, UserError
+from core.events import publish
+from core.money import quantize
+from core.sequences import next_number
+
+from . import states
+from .models import Order, OrderLine, Return, ReturnLine
+from .totals import ZERO, clean_amount
+
+RETURN_SERIES = "RET"
+
+
+def get_return(session, return_id: int) -> Return:
+    ret = session.scalar(select(Return).where(Return.id == return_id))
+    if ret is None:
+        raise NotFound(f"return #{return_id} does not exist")
+    return ret
+
+
+def create_return(session, order_id: int, lines, *, reason: str = "", refund_amount=None,
+                  refund_method: str | None = None, exchange=None, receive: bool = True) -> Return:
+    """Draft (and by default receive) a return.
+
+    ``lines``: dicts with order_line_id, qty and damaged (bool). ``exchange``: dicts with
+    variant_id and qty for a replacement order, which the returned value pays for.
+    ``refund_amount`` defaults to what is left of that value, capped by what was paid.
+    """
+    from .services import create_order, get_order
+    order = get_order(session, order_id)
+    states.check_transition(order, "return")
+    by_id = {line.id: line for line in order.lines}
+    wanted: dict[int, Decimal] = {}
+    problems, new_lines = [], []
+    for i, raw in enumerate(lines or (), start=1):
+        line = by_id.get(int(raw.get("order_line_id", 0))) if isinstance(raw, dict) else None
+        if line is None:
+            problems.append(f"return line {i}: not a line of order {order.number}")
+            continue
+        try:
+            qty = clean_amount(raw.get("qty"), f"{line.sku} qty", allow_zero=False)
+        except UserError as exc:
+            problems.append(str(exc))
+            continue
+        wanted[line.id] = wanted.get(line.id, ZERO) + qty
+        pending = _pending_qty(session, line.id)
+        left = line.qty_delivered - line.qty_returned - pending
+        if wanted[line.id] > left:
+            problems.append(f"{line.sku}: {wanted[line.id]} to return but only {left} delivered and not yet "
+                            f"returned")
+            continue
+        amount = quantize(line.total_amount * qty / line.qty, order.currency)
+        new_lines.append(ReturnLine(order_line_id=line.id, variant_id=line.variant_id, qty=qty,
+                                    damaged=bool(raw.get("damaged", False)), amount=amount))
+    if not new_lines and not problems:
+        problems.append("a return needs at least one line")
+    if refund_method is not None and refund_method not in states.PAYMENT_METHODS:
+        problems.append(f"refund_method: {refund_method!r} is not one of {', '.join(states.PAYMENT_METHODS)}")
+    if problems:
+        raise UserError("; ".join(problems))
+    credit = sum((rl.amount for rl in new_lines), ZERO)
+    ret = Return(order_id=order.id, reason=(reason or "").strip()[:255], credit_amount=credit,
+                 number=f"{RETURN_SERIES}-{date.today().year}-"
+                        f"{next_number(session, RETURN_SERIES, date.today().year):04d}")
+    ret.lines = new_lines
+    replacement_total = ZERO
+    if exchange:
+        replacement = create_order(session, channel=order.channel, partner_id=order.partner_id,
+                                   lines=exchange, prices_include_tax=order.prices_include_tax,
+                                   payment_term_code=order.payment_term_code,
+                                   note=f"Exchange for {order.number}")
+        ret.replacement_order_id = replacement.id
+        replacement_total = replacement.total
+    applied, available = settlement(order, credit, replacement_total)
+    refund = available if refund_amount is None else clean_amount(refund_amount, "refund_amount")
+    if refund > available:
+        raise UserError(f"refund_amount: {refund} {order.currency} is more than the {available} {order.currency} "
+                        f"the customer has paid beyond what they keep (returned value {credit}"
+                        f"{f', {applied} to the replacement order' if applied else ''})")
+    if quantize(refund, order.currency) != refund:
+        raise UserError(f"refund_amount: {refund} has more decimals than {order.currency} allows")
+    if refund > 0 and refund_method is None:
+        refund_method = _last_method(order)
+        if refund_method is None:
+            raise UserError("refund_method: say how the refund is paid (cash, card, bank_transfer, cod, ewallet)")
+    ret.refund_amount, ret.refund_method = refund, refund_method if refund > 0 else None
+    session.add(ret)
+    session.flush()
+    if receive:
+        receive_return(session, ret.id)
+    return ret
+
+
+def settlement(order: Order, credit: Decimal, replacement_balance: Decimal) -> tuple[Decimal, Decimal]:
+    """How a returned value ``credit`` is settled: (moved to the replacement order, refundable).
+
+    The credit first lowers what the customer owes on the order; only money paid
+    beyond the reduced total can move to the replacement order or be refunded.
+    """
+    available = max(order.net_paid - (order.total - order.early_discount - order.amount_credited - credit), ZERO)
+    available = min(available, order.net_paid)
+    applied = min(available, max(replacement_balance, ZERO))
+    return applied, available - applied
+
+
+def _pending_qty(session, order_line_id: int) -> Decimal:
+    """Quantity on draft returns not yet received: it cannot be returned twice."""
+    rows = session.scalars(select(ReturnLine.qty).join(Return, Return.id == ReturnLine.return_id)
+                           .where(ReturnLine.order_line_id == order_line_id, Return.state == "draft"))
+    return sum(rows, ZERO)
+
+
+def _last_method(order: Order) -> str | None:
+    methods = [p.method for p in order.payments if p.kind == "payment" and p.method in states.PAYMENT_METHODS]
+    return methods[-1] if methods else None
+
+
+def receive_return(session, return_id: int) -> Return:
+    """Draft → received: quantities come back on the order lines, money is credited or refunded,
+    and sales.return_received is published (stock moves)."""
+    from .payments import refund_payment, register_payment
+    from .services import refresh_fulfilment_status, refresh_payment_status
+    ret = get_return(session, return_id)
+    if ret.state != "draft":
+        raise UserError(f"return {ret.number} is already received")
+    order = ret.order
+    for rl in ret.lines:
+        line: OrderLine = rl.order_line
+        left = line.qty_delivered - line.qty_returned
+        if rl.qty > left:
+            raise UserError(f"{line.sku}: {rl.qty} to return but only {left} delivered and not yet returned")
+        line.qty_returned = line.qty_returned + rl.qty
+    refresh_fulfilment_status(order)
+    ret.state = "received"
+    ret.received_at = utcnow()
+    replacement = session.get(Order, ret.replacement_order_id) if ret.replacement_order_id else None
+    applied, refundable = settlement(order, ret.credit_amount, replacement.balance if replacement else ZERO)
+    if ret.refund_amount > refundable:
+        raise UserError(f"return {ret.number}: the refund of {ret.refund_amount} {order.currency} is now more than "
+                        f"the {refundable} {order.currency} refundable; change the refund amount")
+    order.amount_credited = order.amount_credited + ret.credit_amount
+    if applied > 0:
+        # Money paid on the original order moves to the replacement: out of one, into the other.
+        refund_payment(session, order.id, applied, states.RETURN_CREDIT, reference=ret.number, return_id=ret.id)
+        register_payment(session, replacement.id, applied, states.RETURN_CREDIT, reference=ret.number,
+                         return_id=ret.id)
+    if ret.refund_amount > 0:
+        refund_payment(session, order.id, ret.refund_amount, ret.refund_method, reference=ret.number,
+                       return_id=ret.id)
+    refresh_payment_status(order)
+    session.flush()
+    publish(session, "sales.return_received", return_id=ret.id, order_id=order.id)
+    return ret

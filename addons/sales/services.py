@@ -1,0 +1,415 @@
+"""Sales services: orders and their transitions, payment terms.
+
+Every function takes a session bound to a business, validates, raises a
+UserError that says what is wrong and what would be allowed, and never commits:
+the caller's transaction commits all or nothing. That includes the sync event
+handlers (sales_stock reserves stock on ``sales.order_confirmed``): if one of
+them refuses, the caller's transaction rolls back and the order is unchanged.
+
+Payments live in ``payments.py`` and returns in ``returns.py``; both are
+re-exported here so callers have one module to import.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from core.db import scalar_or_404, utcnow
+from core.errors import NotFound, UserError
+from core.events import publish
+from core.models import Business
+from core.sequences import next_number
+
+from . import states, terms
+from .models import Order, OrderLine, PaymentTerm
+from .totals import ZERO, clean_amount, line_amounts, order_amounts
+
+ORDER_SERIES = "SO"
+
+
+# ---------------------------------------------------------------- lookups
+
+def get_order(session, order_id: int, *, lock: bool = False) -> Order:
+    """The order of the session's business, or NotFound (another business's order is not found either)."""
+    stmt = select(Order).where(Order.id == order_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    order = session.execute(stmt).scalar_one_or_none()
+    if order is None:
+        raise NotFound(f"order #{order_id} does not exist")
+    return order
+
+
+def find_order(session, ref: str) -> Order:
+    """An order by number ('SO-2026-0007'), external reference or id: what staff type into the CLI."""
+    ref = str(ref).strip()
+    order = session.scalar(select(Order).where(Order.number == ref))
+    if order is None:
+        found = session.scalars(select(Order).where(Order.external_ref == ref).limit(2)).all()
+        if len(found) > 1:
+            raise UserError(f"external reference {ref!r} is used on several channels; use the order number")
+        order = found[0] if found else None
+    if order is None and ref.isdigit():
+        order = scalar_or_404(session, Order, int(ref))
+    if order is None:
+        raise NotFound(f"no order {ref!r} (give the number such as SO-2026-0007, the external reference or the id)")
+    return order
+
+
+def _business(session) -> Business:
+    business_id = session.info.get("business_id")
+    if business_id is None:
+        raise UserError("no business selected: sales work in one business")
+    return session.get(Business, business_id)
+
+
+# ---------------------------------------------------------------- payment terms
+
+def create_payment_term(session, *, code: str, name: str, days: int = 0, discount_percent="0",
+                        discount_days: int = 0) -> PaymentTerm:
+    """'IMMEDIATE' (days 0), 'NET30' (days 30), '2/10NET30' (days 30, 2 % within 10 days)..."""
+    code = (code or "").strip().upper()
+    problems = []
+    if not code or len(code) > 32:
+        problems.append("code: 1-32 characters required")
+    if not (name or "").strip():
+        problems.append("name: required")
+    if not isinstance(days, int) or isinstance(days, bool) or days < 0:
+        problems.append(f"days: a whole number of days, 0 or more, got {days!r}")
+    pct = clean_amount(discount_percent, "discount_percent")
+    if pct >= 100:
+        problems.append(f"discount_percent: must be below 100, got {pct}")
+    if not isinstance(discount_days, int) or isinstance(discount_days, bool) or discount_days < 0:
+        problems.append(f"discount_days: a whole number of days, 0 or more, got {discount_days!r}")
+    elif isinstance(days, int) and discount_days > days:
+        problems.append(f"discount_days: {discount_days} is after the due date (net {days} days)")
+    if pct > 0 and not discount_days:
+        problems.append("discount_days: an early-payment discount needs the number of days it applies")
+    if code and session.scalar(select(PaymentTerm.id).where(PaymentTerm.code == code)):
+        problems.append(f"code: payment term {code!r} already exists")
+    if problems:
+        raise UserError("; ".join(problems))
+    term = PaymentTerm(code=code, name=name.strip(), days=days, discount_percent=pct, discount_days=discount_days)
+    session.add(term)
+    session.flush()
+    return term
+
+
+def get_payment_term(session, code: str) -> PaymentTerm:
+    term = session.scalar(select(PaymentTerm).where(PaymentTerm.code == code.strip().upper()))
+    if term is None:
+        known = ", ".join(session.scalars(select(PaymentTerm.code).order_by(PaymentTerm.code))) or "none yet"
+        raise UserError(f"payment term {code!r} does not exist (known: {known})")
+    if not term.active:
+        raise UserError(f"payment term {term.code!r} is archived")
+    return term
+
+
+def ensure_default_terms(session) -> None:
+    """The usual terms, created once per business (on_enable and demo)."""
+    defaults = [("IMMEDIATE", "Due on receipt", 0, "0", 0), ("NET15", "Net 15 days", 15, "0", 0),
+                ("NET30", "Net 30 days", 30, "0", 0), ("2/10NET30", "2 % 10 days, net 30", 30, "2", 10)]
+    have = set(session.scalars(select(PaymentTerm.code)))
+    for code, name, days, pct, pct_days in defaults:
+        if code not in have:
+            create_payment_term(session, code=code, name=name, days=days, discount_percent=pct,
+                                discount_days=pct_days)
+
+
+def on_enable(session, business_id: int) -> None:
+    from core.sequences import ensure_counters
+    ensure_default_terms(session)
+    year = date.today().year
+    ensure_counters(session, [ORDER_SERIES, "RET"], [year, year + 1])
+
+
+# ---------------------------------------------------------------- orders
+
+def create_order(session, *, channel: str = "manual", partner_id: int | None = None, lines=(),
+                 external_ref: str | None = None, customer_po: str | None = None, shipping_fee="0",
+                 shipping_paid_by: str = "customer", cod_amount="0", prices_include_tax: bool = False,
+                 payment_term_code: str | None = None, order_date: date | None = None,
+                 note: str | None = None) -> Order:
+    """Create a New order. ``lines``: dicts with variant_id, qty and optionally unit_price
+    (default: the channel's price), discount_percent, tax_rate (default: the variant's tax class)."""
+    business = _business(session)
+    problems = []
+    if channel not in states.CHANNELS:
+        problems.append(f"channel: {channel!r} is not one of {', '.join(states.CHANNELS)}")
+    if shipping_paid_by not in states.SHIPPING_PAYERS:
+        problems.append(f"shipping_paid_by: {shipping_paid_by!r} must be customer or merchant")
+    external_ref = (external_ref or "").strip() or None
+    if external_ref and channel in states.CHANNELS:
+        taken = session.scalar(select(Order.number).where(Order.channel == channel,
+                                                          Order.external_ref == external_ref))
+        if taken:
+            problems.append(f"external_ref: {channel} order {external_ref!r} is already {taken}")
+    partner = _customer(session, partner_id, problems)
+    code = payment_term_code or (partner.payment_term_code if partner else None)
+    term = None
+    if code:
+        try:
+            term = get_payment_term(session, code)
+        except UserError as exc:
+            problems.append(f"payment term: {exc}")
+    if problems:
+        raise UserError("; ".join(problems))
+    order_date = order_date or date.today()
+    year = order_date.year
+    order = Order(channel=channel, partner_id=partner.id if partner else None, external_ref=external_ref,
+                  customer_po=(customer_po or "").strip() or None, currency=business.currency,
+                  prices_include_tax=bool(prices_include_tax), order_date=order_date,
+                  shipping_fee=clean_amount(shipping_fee, "shipping_fee"), shipping_paid_by=shipping_paid_by,
+                  cod_amount=clean_amount(cod_amount, "cod_amount"), note=note,
+                  number=f"{ORDER_SERIES}-{year}-{next_number(session, ORDER_SERIES, year):04d}")
+    if term is not None:
+        order.payment_term_code = term.code
+        order.term_days, order.term_discount_percent = term.days, term.discount_percent
+        order.term_discount_days = term.discount_days
+    _check_money_decimals(order)
+    session.add(order)
+    _set_lines(session, order, lines)
+    session.flush()
+    return order
+
+
+def _customer(session, partner_id, problems):
+    if partner_id is None:
+        return None
+    from addons.partners.models import Partner
+    partner = scalar_or_404(session, Partner, partner_id)
+    if partner is None:
+        problems.append(f"customer: partner #{partner_id} does not exist")
+    elif not partner.is_customer:
+        problems.append(f"customer: {partner.name} is not marked as a customer")
+    elif not partner.active:
+        problems.append(f"customer: {partner.name} is archived")
+    return partner
+
+
+def _check_money_decimals(order: Order):
+    from core.money import quantize
+    for field in ("shipping_fee", "cod_amount"):
+        value = getattr(order, field)
+        if quantize(value, order.currency) != value:
+            raise UserError(f"{field}: {value} has more decimals than {order.currency} allows")
+
+
+def set_lines(session, order_id: int, lines) -> Order:
+    """Replace the lines of a New order and recompute its totals."""
+    order = get_order(session, order_id)
+    states.check_transition(order, "edit")
+    order.lines.clear()
+    session.flush()
+    _set_lines(session, order, lines)
+    session.flush()
+    return order
+
+
+def update_order(session, order_id: int, **fields) -> Order:
+    """Change header fields of a New order (shipping, COD, PO number, note) and recompute."""
+    order = get_order(session, order_id)
+    states.check_transition(order, "edit")
+    allowed = {"customer_po", "note", "shipping_fee", "shipping_paid_by", "cod_amount"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise UserError(f"cannot change {', '.join(sorted(unknown))} here (editable: {', '.join(sorted(allowed))})")
+    for key in ("shipping_fee", "cod_amount"):
+        if key in fields:
+            fields[key] = clean_amount(fields[key], key)
+    if fields.get("shipping_paid_by", "customer") not in states.SHIPPING_PAYERS:
+        raise UserError(f"shipping_paid_by: {fields['shipping_paid_by']!r} must be customer or merchant")
+    for key, value in fields.items():
+        setattr(order, key, value)
+    _check_money_decimals(order)
+    recompute(order)
+    session.flush()
+    return order
+
+
+def _set_lines(session, order: Order, lines) -> None:
+    from addons.catalog import services as catalog
+    from addons.catalog.models import Product, Variant
+    problems = []
+    for i, raw in enumerate(lines, start=1):
+        where = f"line {i}"
+        if not isinstance(raw, dict) or "variant_id" not in raw or "qty" not in raw:
+            problems.append(f"{where}: needs variant_id and qty")
+            continue
+        row = session.execute(select(Variant, Product.name).join(Product, Product.id == Variant.product_id)
+                              .where(Variant.id == raw["variant_id"])).first()
+        if row is None:
+            problems.append(f"{where}: variant #{raw['variant_id']} does not exist")
+            continue
+        variant, product_name = row
+        if not variant.active:
+            problems.append(f"{where}: {variant.sku} is archived and cannot be sold")
+            continue
+        try:
+            qty = clean_amount(raw["qty"], f"{where} ({variant.sku}) qty", allow_zero=False)
+            if "unit_price" in raw and raw["unit_price"] is not None:
+                price = clean_amount(raw["unit_price"], f"{where} ({variant.sku}) unit_price")
+            else:
+                price = catalog.variant_price(session, variant.id, channel=order.channel)
+            discount = clean_amount(raw.get("discount_percent", "0"), f"{where} ({variant.sku}) discount_percent")
+            if discount > 100:
+                raise UserError(f"{where} ({variant.sku}) discount_percent: at most 100, got {discount}")
+            if "tax_rate" in raw:
+                rate = None if raw["tax_rate"] is None else clean_amount(raw["tax_rate"], f"{where} tax_rate")
+            else:
+                rate = catalog.tax_rate(session, variant.id)
+            if rate is not None and rate >= 1:
+                raise UserError(f"{where} ({variant.sku}) tax_rate: a fraction such as 0.10 for 10 %, got {rate}")
+        except UserError as exc:
+            problems.append(str(exc))
+            continue
+        order.lines.append(OrderLine(sequence=i, variant_id=variant.id, sku=variant.sku,
+                                     description=_describe(product_name, variant)[:255], qty=qty,
+                                     unit_price=price, discount_percent=discount, tax_rate=rate))
+    if problems:
+        raise UserError("; ".join(problems))
+    recompute(order)
+
+
+def _describe(product_name: str, variant) -> str:
+    extra = " / ".join(variant.values)
+    return f"{product_name} ({extra})" if extra else product_name
+
+
+def recompute(order: Order) -> None:
+    """Recompute line and order amounts from quantities and prices (rounded per the currency)."""
+    amounts = []
+    for line in order.lines:
+        a = line_amounts(line.qty, line.unit_price, line.discount_percent, line.tax_rate, order.currency,
+                         prices_include_tax=order.prices_include_tax)
+        line.net_amount, line.tax_amount, line.total_amount = a.net, a.tax, a.total
+        amounts.append(a)
+    totals = order_amounts(amounts, order.shipping_fee, order.shipping_paid_by, order.currency)
+    order.subtotal, order.discount_total = totals.subtotal, totals.discount_total
+    order.tax_total, order.total = totals.tax_total, totals.total
+    if order.cod_amount > order.total:
+        raise UserError(f"cod_amount: {order.cod_amount} is more than the order total {order.total}")
+    refresh_payment_status(order)
+
+
+def refresh_payment_status(order: Order) -> None:
+    if order.amount_refunded > 0 and order.net_paid <= 0:
+        order.payment_status = states.REFUNDED
+    elif order.balance <= 0 and (order.total > 0 or order.lines):
+        order.payment_status = states.PAID
+    elif order.net_paid > 0:
+        order.payment_status = states.PARTLY_PAID
+    else:
+        order.payment_status = states.UNPAID
+
+
+def refresh_fulfilment_status(order: Order) -> None:
+    delivered = sum((line.qty_delivered for line in order.lines), ZERO)
+    returned = sum((line.qty_returned for line in order.lines), ZERO)
+    if delivered > 0 and returned >= delivered:
+        order.fulfilment_status = states.RETURNED
+    elif delivered == 0:
+        order.fulfilment_status = states.UNFULFILLED
+    elif all(line.qty_delivered >= line.qty for line in order.lines):
+        order.fulfilment_status = states.FULFILLED
+    else:
+        order.fulfilment_status = states.PARTLY
+
+
+# ---------------------------------------------------------------- transitions
+
+def confirm_order(session, order_id: int) -> Order:
+    """New → Processing. Sync handlers run now (sales_stock reserves every line, all or nothing)."""
+    order = get_order(session, order_id)
+    target = states.check_transition(order, "confirm")
+    if not order.lines:
+        raise UserError(f"order {order.number} has no lines; add at least one before confirming")
+    order.state = target
+    order.confirmed_at = utcnow()
+    order.due_date = terms.due_date(order.term_days, date.today())
+    session.flush()
+    publish(session, "sales.order_confirmed", order_id=order.id)
+    return order
+
+
+def cancel_order(session, order_id: int, reason: str = "") -> Order:
+    """New or Processing → Cancelled; refused once goods left or money came in (return or refund first)."""
+    order = get_order(session, order_id)
+    target = states.check_transition(order, "cancel")
+    if any(line.qty_delivered > 0 for line in order.lines):
+        raise UserError(f"order {order.number} has delivered goods; create a return instead of cancelling")
+    if order.net_paid > 0:
+        raise UserError(f"order {order.number} has {order.net_paid} {order.currency} paid; "
+                        f"refund it before cancelling")
+    was_confirmed = order.state == states.PROCESSING
+    order.state = target
+    order.cancelled_at = utcnow()
+    order.cancel_reason = (reason or "").strip()[:255] or None
+    session.flush()
+    publish(session, "sales.order_cancelled", order_id=order.id, was_confirmed=was_confirmed)
+    return order
+
+
+def deliver_order(session, order_id: int, quantities: dict[int, object]) -> Order:
+    """Ship part of a Processing order: ``{order_line_id: qty}``. Publishes sales.order_delivered."""
+    order = get_order(session, order_id)
+    states.check_transition(order, "deliver")
+    by_id = {line.id: line for line in order.lines}
+    moved, problems = [], []
+    for line_id, raw in quantities.items():
+        line = by_id.get(int(line_id))
+        if line is None:
+            problems.append(f"line #{line_id} is not on order {order.number}")
+            continue
+        try:
+            qty = clean_amount(raw, f"{line.sku} qty", allow_zero=False)
+        except UserError as exc:
+            problems.append(str(exc))
+            continue
+        left = line.qty - line.qty_delivered
+        if qty > left:
+            problems.append(f"{line.sku}: {qty} to deliver but only {left} left to deliver")
+            continue
+        moved.append((line, qty))
+    if problems or not moved:
+        raise UserError("; ".join(problems) or "nothing to deliver")
+    _deliver(order, moved)
+    session.flush()
+    publish(session, "sales.order_delivered", order_id=order.id, lines=_payload(moved))
+    return order
+
+
+def complete_order(session, order_id: int) -> Order:
+    """Processing → Completed: whatever is not delivered yet is delivered now.
+
+    Refused while money is due, unless the order is on credit terms (net N days).
+    """
+    order = get_order(session, order_id)
+    target = states.check_transition(order, "complete")
+    if order.balance > 0 and order.term_days == 0:
+        raise UserError(f"order {order.number} still has {order.balance} {order.currency} to pay and is due "
+                        f"on receipt; register the payment before completing")
+    moved = [(line, line.qty - line.qty_delivered) for line in order.lines if line.qty_delivered < line.qty]
+    _deliver(order, moved)
+    order.state = target
+    order.completed_at = utcnow()
+    session.flush()
+    publish(session, "sales.order_completed", order_id=order.id, lines=_payload(moved))
+    return order
+
+
+def _deliver(order, moved):
+    for line, qty in moved:
+        line.qty_delivered = line.qty_delivered + qty
+    refresh_fulfilment_status(order)
+
+
+def _payload(moved) -> list:
+    """[[order_line_id, variant_id, "qty"], ...]: JSON-able, Decimal as text."""
+    return [[line.id, line.variant_id, str(qty)] for line, qty in moved]
+
+
+from .payments import refund_payment, register_payment  # noqa: E402,F401  one import point for callers
+from .returns import create_return, receive_return  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""sales_stock: the bridge between sales and warehouse (see README.md)."""
