@@ -1,0 +1,1 @@
+"""Catalog: products, variants, categories, brands, tax classes and channel price lists."""
