@@ -55,7 +55,10 @@ def discover(extra_paths=(), *, builtin: bool = True, entry_point_group: str | N
             add(path, path.parent.name)
     if entry_point_group:
         for ep in entry_points(group=entry_point_group):
-            spec = importlib.util.find_spec(ep.value.split(":")[0])
+            try:
+                spec = importlib.util.find_spec(ep.value.split(":")[0])
+            except (ImportError, ValueError):  # a missing parent package raises instead of None
+                spec = None
             if spec is None or not spec.submodule_search_locations:
                 problems.append(f"entry point {ep.name!r} ({ep.value}): package not found; reinstall it")
                 continue

@@ -91,16 +91,21 @@ def read_manifest(path: Path, package: str) -> Manifest:
     """Parse ``path`` (an addon.toml); raise AddonError listing every problem found."""
     where = f"{path.parent.name} ({path})"
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AddonError([f"{where}: addon.toml cannot be read ({exc.strerror}); every addon package "
+                          f"needs one next to its __init__.py"]) from None
+    try:
+        data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise AddonError([f"{where}: addon.toml is not valid TOML: {exc}"]) from None
+        raise AddonError([f"{where}: addon.toml is not valid TOML: {exc}; fix the syntax there"]) from None
     problems: list[str] = []
 
     def bad(field_name, expected):
         problems.append(f"{where}: field '{field_name}' {expected}")
 
     for key in sorted(set(data) - TOP_KEYS):
-        bad(key, f"is unknown (allowed: {', '.join(sorted(TOP_KEYS))})")
+        bad(key, f"is unknown; remove it or fix its spelling (allowed: {', '.join(sorted(TOP_KEYS))})")
 
     name = data.get("name")
     if not isinstance(name, str) or not NAME_RE.match(name):
@@ -115,8 +120,19 @@ def read_manifest(path: Path, package: str) -> Manifest:
     if not isinstance(summary, str):
         bad("summary", "must be a string")
     requires_core = data.get("requires_core", ">=0.1")
-    if not _core_satisfies(requires_core):
-        bad("requires_core", f"asks for core {requires_core!r}; this core is {'.'.join(map(str, CORE_VERSION))}")
+    wanted = _core_wanted(requires_core)
+    if wanted is None:
+        bad("requires_core", f"{requires_core!r} must read \">=MAJOR.MINOR\", e.g. \">=0.1\"")
+    elif CORE_VERSION < wanted:
+        bad("requires_core", f"asks for core {requires_core!r} but this core is "
+                             f"{'.'.join(map(str, CORE_VERSION))}; upgrade Tessera or use an older addon release")
+
+    def tables(key, value):
+        """An array of tables ([[key]]); anything else is reported, not iterated."""
+        if not isinstance(value, list):
+            bad(key, f"must be an array of tables, written [[{key}]]")
+            return []
+        return value
 
     def names(key):
         value = data.get(key, [])
@@ -136,18 +152,19 @@ def read_manifest(path: Path, package: str) -> Manifest:
         provides = {}
     for key, value in provides.items():
         if key not in PROVIDES_KEYS:
-            bad(f"provides.{key}", f"is unknown (allowed: {', '.join(PROVIDES_KEYS)})")
+            bad(f"provides.{key}", f"is unknown; remove it or fix its spelling (allowed: {', '.join(PROVIDES_KEYS)})")
         elif not isinstance(value, str) or not IMPORT_RE.match(value):
             bad(f"provides.{key}", "must be an import string such as \".models\" or \".admin:register\"")
 
     schedules = []
-    for i, item in enumerate(data.get("schedules", [])):
+    for i, item in enumerate(tables("schedules", data.get("schedules", []))):
         if not isinstance(item, dict) or set(item) - {"name", "cron", "job"} or not all(
                 isinstance(item.get(k), str) for k in ("name", "cron", "job")):
             bad(f"schedules[{i}]", "must have string keys name, cron and job only")
             continue
         if not _valid_cron(item["cron"]):
-            bad(f"schedules[{i}].cron", f"{item['cron']!r} is not a cron expression (five fields)")
+            bad(f"schedules[{i}].cron", f"{item['cron']!r} is not a cron expression; write five fields "
+                                        f"(minute hour day month weekday), e.g. \"0 3 * * *\"")
         schedules.append(Schedule(item["name"], item["cron"], item["job"]))
 
     events = data.get("events", {})
@@ -159,7 +176,7 @@ def read_manifest(path: Path, package: str) -> Manifest:
         if not isinstance(publishes, list) or not all(isinstance(e, str) and "." in e for e in publishes):
             bad("events.publishes", "must be a list of event names such as \"sales.order_paid\"")
             publishes = []
-        for i, item in enumerate(events.get("subscribe", [])):
+        for i, item in enumerate(tables("events.subscribe", events.get("subscribe", []))):
             ok = isinstance(item, dict) and not set(item) - {"event", "handler", "mode"}
             if not ok or not isinstance(item.get("event"), str) or not isinstance(item.get("handler"), str):
                 bad(f"events.subscribe[{i}]", "needs string keys event and handler (and mode)")
@@ -180,7 +197,11 @@ def read_manifest(path: Path, package: str) -> Manifest:
             bad("permissions", f"{perm!r} must read '{name}.<object>.<action>'")
 
     settings = []
-    for key, spec in (data.get("settings") or {}).items():
+    settings_table = data.get("settings", {})
+    if not isinstance(settings_table, dict):
+        bad("settings", "must be a table of [settings.<key>] tables")
+        settings_table = {}
+    for key, spec in settings_table.items():
         if not isinstance(spec, dict):
             bad(f"settings.{key}", "must be a table")
             continue
@@ -191,9 +212,11 @@ def read_manifest(path: Path, package: str) -> Manifest:
         if kind not in SETTING_TYPES:
             bad(f"settings.{key}.type", f"must be one of {', '.join(SETTING_TYPES)}")
             continue
-        choices = tuple(spec.get("choices", ()))
-        if kind == "choice" and not choices:
-            bad(f"settings.{key}.choices", "is needed for a choice setting")
+        choices = spec.get("choices", [])
+        if not isinstance(choices, list) or (kind == "choice" and not choices):
+            bad(f"settings.{key}.choices", "must be a non-empty list of allowed values for a choice setting")
+            continue
+        choices = tuple(choices)
         default = spec.get("default", _EMPTY[kind])
         from ..settings import coerce_setting  # local: settings imports manifest types
         try:
@@ -204,7 +227,7 @@ def read_manifest(path: Path, package: str) -> Manifest:
                                     spec.get("help", ""), choices))
 
     providers = []
-    for i, item in enumerate(data.get("providers", [])):
+    for i, item in enumerate(tables("providers", data.get("providers", []))):
         if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("kind", "code", "target")):
             bad(f"providers[{i}]", "needs string keys kind, code and target")
             continue
@@ -229,11 +252,11 @@ def _valid_cron(expr: str) -> bool:
     return len(expr.split()) == 5 and croniter.is_valid(expr)
 
 
-def _core_satisfies(spec) -> bool:
+def _core_wanted(spec) -> tuple | None:
+    """The minimum core version of a ``">=0.1"`` spec, or None when it is malformed."""
     if not isinstance(spec, str):
-        return False
+        return None
     match = re.match(r"^\s*>=\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?\s*$", spec)
     if not match:
-        return False
-    wanted = tuple(int(p or 0) for p in match.groups())
-    return CORE_VERSION >= wanted
+        return None
+    return tuple(int(p or 0) for p in match.groups())

@@ -114,14 +114,15 @@ class Registry:
             for schedule in m.schedules:
                 job_name = schedule.job if "." in schedule.job else f"{m.name}.{schedule.job}"
                 if jobs_module is not None and job_name not in self.jobs:
-                    problems.append(f"{m.name}: schedule {schedule.name!r} runs job {schedule.job!r}, "
-                                    f"which is not a function in {m.package}.jobs")
+                    problems.append(f"{m.name}: field 'schedules' {schedule.name!r} runs job {schedule.job!r}, "
+                                    f"which is not a function in {m.package}.jobs; add it or fix the name")
                 elif jobs_module is None:
-                    problems.append(f"{m.name}: schedule {schedule.name!r} needs [provides] jobs")
+                    problems.append(f"{m.name}: field 'schedules' {schedule.name!r} needs a jobs module; "
+                                    f"add jobs = \".jobs\" under [provides]")
             for sub in m.subscribes:
                 if sub.event not in self.events:
-                    problems.append(f"{m.name}: subscribes to undeclared event {sub.event!r}; "
-                                    f"declare it in the publisher's [events] publishes")
+                    problems.append(f"{m.name}: field 'events.subscribe' names undeclared event {sub.event!r}; "
+                                    f"fix the name or declare it in the publisher's [events] publishes")
                     continue
                 handler = resolve(m, f"events.subscribe {sub.event}", sub.handler)
                 if handler is not None:
