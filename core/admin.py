@@ -148,14 +148,20 @@ class SecureModelView(SecureAccess, ModelView):
         return self._fence(super().get_count_query())
 
     def get_one(self, id):
-        """The row by key through the fenced query; another business's row is a 404."""
-        key = sqla_tools.iterdecode(id)
+        """The row by key through the fenced query; another business's row (or junk) is a 404."""
+        names = self._primary_key if isinstance(self._primary_key, tuple) else (self._primary_key,)
+        values = sqla_tools.iterdecode(id) if id is not None else ()
+        if len(values) != len(names):
+            abort(404)
         query = self.get_query()
-        if isinstance(self._primary_key, tuple):
-            query = query.filter(*[getattr(self.model, k) == v for k, v in zip(self._primary_key, key)])
-        else:
-            query = query.filter(getattr(self.model, self._primary_key) == key)
-        row = query.one_or_none() if str(key).strip() else None
+        for name, raw in zip(names, values):
+            column = getattr(self.model, name)
+            try:
+                value = column.type.python_type(raw)
+            except (TypeError, ValueError, NotImplementedError):
+                abort(404)
+            query = query.filter(column == value)
+        row = query.one_or_none()
         if row is None:
             abort(404)
         return row

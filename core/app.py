@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import Babel, lazy_gettext
@@ -90,6 +90,20 @@ def create_app(overrides: dict | None = None, runtime=None) -> Flask:
     app.register_blueprint(bp)
     app.teardown_appcontext(context.close_db)
     app.teardown_appcontext(context.close_system_session)
+
+    from .audit import current_user_id as audit_user
+
+    @app.before_request
+    def attribute_changes():
+        # Audited changes made while serving this request are the logged-in user's.
+        if current_user.is_authenticated:
+            g._audit_token = audit_user.set(int(current_user.id))
+
+    @app.teardown_request
+    def forget_actor(_exc=None):
+        token = g.pop("_audit_token", None)
+        if token is not None:
+            audit_user.reset(token)
 
     @app.after_request
     def security_headers(response):
