@@ -28,6 +28,36 @@ VERSION_TABLE = "alembic_version"
 FILE_TEMPLATE = "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s"
 
 
+def _prune_implied_dependencies():
+    """Make Alembic ignore a ``depends_on`` entry that another entry already implies.
+
+    A revision depending on core *and* on catalog (which itself depends on core)
+    makes Alembic try to remove core from the version table twice (KeyError
+    during upgrade). Branch-per-addon revisions naturally list such chains, so
+    the implied entries are dropped when the revision map is built. Idempotent.
+    """
+    from alembic.script.revision import RevisionMap
+    if getattr(RevisionMap, "_tessera_pruned", False):
+        return
+    original = RevisionMap._normalize_depends_on
+
+    def normalize(self, revisions, map_):
+        original(self, revisions, map_)
+        for revision in revisions:
+            deps = revision._normalized_resolved_dependencies
+            if len(deps) < 2:
+                continue
+            implied = set()
+            for dep in deps:
+                for ancestor in self._get_ancestor_nodes([map_[dep]], include_dependencies=True, map_=map_):
+                    if ancestor.revision != dep:
+                        implied.add(ancestor.revision)
+            revision._normalized_resolved_dependencies = tuple(d for d in deps if d not in implied)
+
+    RevisionMap._normalize_depends_on = normalize
+    RevisionMap._tessera_pruned = True
+
+
 def versions_dir(manifest) -> Path:
     return manifest.path / "migrations" / "versions"
 
@@ -48,6 +78,7 @@ def alembic_config(registry, database_url: str, *, connection=None, target: str 
     """An Alembic Config built in code: no alembic.ini to keep in sync with discovery."""
     from alembic.config import Config
     import argparse
+    _prune_implied_dependencies()
     cfg = Config()
     cfg.cmd_opts = argparse.Namespace(quiet=True)  # the CLI prints its own one-line summary
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -299,7 +330,7 @@ def make_revision(registry, addon: str, message: str, *, autogenerate: bool = Tr
                     kwargs["head"] = f"{addon}@head"
                 else:
                     kwargs.update(head="base", branch_label=addon)
-                    depends = [_head_of(script, d) for d in deps if _branch_exists(script, d)]
+                    depends = _minimal([_head_of(script, d) for d in deps if _branch_exists(script, d)], script)
                     if depends:
                         kwargs["depends_on"] = depends
                 cfg.attributes["autogenerate"] = autogenerate
@@ -312,6 +343,19 @@ def make_revision(registry, addon: str, message: str, *, autogenerate: bool = Tr
     script = script_directory(registry)
     new = [rev for rev in script.walk_revisions() if rev.revision not in existing]
     return Path(new[0].path) if new else None
+
+
+def _minimal(revisions: list[str], script) -> list[str]:
+    """Drop revisions that are ancestors of another one in the list (implied dependencies)."""
+    implied = set()
+    for rev in revisions:
+        todo = list(script.get_revision(rev)._all_down_revisions)
+        while todo:
+            current = script.get_revision(todo.pop())
+            if current.revision not in implied:
+                implied.add(current.revision)
+                todo.extend(current._all_down_revisions)
+    return [r for r in dict.fromkeys(revisions) if r not in implied]
 
 
 def _branch_exists(script, label: str) -> bool:
