@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from ..errors import UserError
 from ..models import BusinessAddon, InstalledAddon
@@ -24,15 +24,32 @@ def installed(session) -> dict[str, str]:
 
 def enabled_addons(session, business_id: int) -> frozenset:
     key = (str(session.get_bind().url), business_id)
-    hit = _cache.get(key)
+    changing = session.info.get("addons_changed")
+    hit = None if changing else _cache.get(key)
     now = time.monotonic()
     if hit and now - hit[0] < CACHE_SECONDS:
         return hit[1]
     names = frozenset(session.scalars(
         select(BusinessAddon.addon).where(BusinessAddon.business_id == business_id, BusinessAddon.enabled),
         execution_options={"all_businesses": True}))
-    _cache[key] = (now, names)
+    if not changing:
+        # A session that is enabling or disabling sees its own uncommitted rows;
+        # caching them would leak a state that may still roll back.
+        _cache[key] = (now, names)
     return names
+
+
+def _mark_changing(session):
+    """Bypass the cache in this session until its transaction ends, then drop the cache."""
+    session.info["addons_changed"] = True
+    if not session.info.get("addons_listener"):
+        session.info["addons_listener"] = True
+
+        @event.listens_for(session, "after_transaction_end")
+        def _settled(sess, transaction):
+            if transaction.parent is None:
+                sess.info.pop("addons_changed", None)
+                clear_cache()
 
 
 def clear_cache():
@@ -62,6 +79,7 @@ def enable(session, registry, business_id: int, names, *, context=None) -> list[
     rows = {r.addon: r for r in session.scalars(
         select(BusinessAddon).where(BusinessAddon.business_id == business_id),
         execution_options={"all_businesses": True})}
+    _mark_changing(session)
     for name in new:
         if name in rows:
             rows[name].enabled = True
@@ -87,10 +105,14 @@ def disable(session, registry, business_id: int, name: str, *, with_dependents: 
     if name not in current:
         raise UserError(f"'{name}' is not enabled for this business")
     needing = dependents(registry.manifests, name, current)
-    if needing and not with_dependents:
-        raise UserError(f"cannot disable '{name}': enabled addons depend on it ({', '.join(needing)}); "
+    # Auto-install bridges came in with their dependencies and go out with them;
+    # only addons someone enabled on purpose block the disable.
+    blocking = [n for n in needing if not registry.manifests[n].auto_install]
+    if blocking and not with_dependents:
+        raise UserError(f"cannot disable '{name}': enabled addons depend on it ({', '.join(blocking)}); "
                         f"disable them first or use --with-dependents")
     off = [name] + needing
+    _mark_changing(session)
     for row in session.scalars(select(BusinessAddon).where(BusinessAddon.business_id == business_id,
                                                            BusinessAddon.addon.in_(off)),
                                execution_options={"all_businesses": True}):
