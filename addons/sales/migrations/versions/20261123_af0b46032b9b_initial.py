@@ -13,7 +13,7 @@ import sqlalchemy as sa
 revision: str = 'af0b46032b9b'
 down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = ('sales',)
-depends_on: Union[str, Sequence[str], None] = ['52c37f3054f4', '492f4cfe8950', '91140dc471f7']
+depends_on: Union[str, Sequence[str], None] = ['492f4cfe8950', '91140dc471f7']
 
 
 def upgrade() -> None:
