@@ -1,0 +1,1 @@
+"""E-invoice addon: fiscal documents from orders or by hand, gapless numbering, e-mail, providers."""

@@ -1,0 +1,238 @@
+"""E-invoice tables: series, documents with lines, submissions, deliveries, provider choice.
+
+A document is a draft until it is issued; issuing gives it its fiscal number and
+freezes it. The freeze is enforced twice (see ``immutability``): an ORM guard
+that explains the refusal to a person, and database triggers that refuse the
+write whoever sends it (raw SQL, another program, a bug). Only the lifecycle
+columns in ``LIFECYCLE_COLUMNS`` may move afterwards, forward only, and the
+stored files (``pdf``, ``xml``) may be written once when they were left empty.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, LargeBinary,
+                        Numeric, String, Text, UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.audit import Audited
+from core.db import Base, BusinessScoped, TimestampMixin, utcnow
+
+MONEY = Numeric(18, 4)
+
+DOC_TYPES = ("vat_invoice", "sales_invoice", "credit_note", "adjustment_invoice", "replacement_invoice",
+             "receipt")
+DOC_TYPE_LABELS = {"vat_invoice": "VAT invoice", "sales_invoice": "Sales invoice", "credit_note": "Credit note",
+                   "adjustment_invoice": "Adjustment invoice", "replacement_invoice": "Replacement invoice",
+                   "receipt": "Receipt"}
+CORRECTION_TYPES = ("credit_note", "adjustment_invoice", "replacement_invoice")
+STATES = ("draft", "issued", "sent", "delivered", "paid", "cancelled")
+# States only move to a higher rank; "cancelled" is reached only by issuing a
+# cancelling document (a full credit note or a replacement), see services.
+STATE_RANK = {state: rank for rank, state in enumerate(STATES)}
+LANGUAGES = ("en", "ko", "vi", "zh", "ru", "es")
+PAYMENT_METHODS = ("cash", "card", "bank_transfer", "cod", "e_wallet")
+TAX_CATEGORIES = ("S", "Z", "E", "AE", "K", "G", "O", "L", "M")
+SUBMISSION_STATES = ("pending", "sending", "accepted", "rejected", "unknown")
+SUBMISSION_ACTIONS = ("submit", "cancel", "replace", "adjust")
+DELIVERY_STATES = ("queued", "sent", "failed", "confirmed")
+
+# After issue these may change (forward only); everything else is frozen.
+LIFECYCLE_COLUMNS = ("state", "sent_at", "delivered_at", "paid_at", "cancelled_at", "cancelled_by_id",
+                     "updated_at")
+# Written once after issue when issuing left them empty (bulk issue renders later).
+WRITE_ONCE_COLUMNS = ("pdf", "xml")
+
+
+class Series(BusinessScoped, TimestampMixin, Base):
+    """A numbering series for one document type: "INV", "CN", or a Vietnamese template symbol "1C26TAA".
+
+    Numbers are gapless per (business, code, year) through core.sequences; the
+    display format places them, e.g. "{series}-{year}-{number:06d}".
+    """
+    __tablename__ = "einvoice_series"
+    __table_args__ = (UniqueConstraint("business_id", "code"),
+                      Index("ix_einvoice_series_business_type", "business_id", "doc_type", "active"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doc_type: Mapped[str] = mapped_column(String(32))
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(120), default="")
+    number_format: Mapped[str] = mapped_column(String(64), default="{series}-{year}-{number:06d}")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __str__(self):
+        return f"{self.code} ({DOC_TYPE_LABELS.get(self.doc_type, self.doc_type)})"
+
+
+class Document(Audited, BusinessScoped, TimestampMixin, Base):
+    __tablename__ = "einvoice_document"
+    __table_args__ = (
+        # The backstop of gapless numbering: one number per business, series and year.
+        UniqueConstraint("business_id", "series", "year", "number"),
+        CheckConstraint("state IN ('draft', 'issued', 'sent', 'delivered', 'paid', 'cancelled')", name="state"),
+        CheckConstraint("type IN ('vat_invoice', 'sales_invoice', 'credit_note', 'adjustment_invoice', "
+                        "'replacement_invoice', 'receipt')", name="type"),
+        CheckConstraint("state = 'draft' OR number IS NOT NULL", name="issued_numbered"),
+        CheckConstraint("rounding IN ('line', 'total')", name="rounding"),
+        # One index per admin filter and sort, each led by the business (tenancy filter).
+        Index("ix_einvoice_document_business_created", "business_id", "created_at"),
+        Index("ix_einvoice_document_business_state_created", "business_id", "state", "created_at"),
+        Index("ix_einvoice_document_business_type_created", "business_id", "type", "created_at"),
+        Index("ix_einvoice_document_business_issue_date", "business_id", "issue_date"),
+        Index("ix_einvoice_document_business_buyer_name", "business_id", "buyer_name"),
+        Index("ix_einvoice_document_business_display_number", "business_id", "display_number"),
+        Index("ix_einvoice_document_business_order", "business_id", "order_id"),
+        Index("ix_einvoice_document_corrects", "corrects_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("sales_order.id", ondelete="RESTRICT"))
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("einvoice_document.id", ondelete="RESTRICT"))
+    correction_reason: Mapped[str | None] = mapped_column(String(500))
+    full_correction: Mapped[bool] = mapped_column(Boolean, default=False)
+    buyer_agreement_ref: Mapped[str | None] = mapped_column(String(120))
+    buyer_agreement_date: Mapped[date | None] = mapped_column(Date)
+    series: Mapped[str | None] = mapped_column(String(20))
+    year: Mapped[int | None] = mapped_column(Integer)
+    number: Mapped[int | None] = mapped_column(Integer)
+    display_number: Mapped[str | None] = mapped_column(String(64))
+    issue_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    payment_terms: Mapped[str] = mapped_column(String(200), default="")
+    early_discount_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    early_discount_days: Mapped[int | None] = mapped_column(Integer)
+    customer_po: Mapped[str | None] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    exchange_rate: Mapped[Decimal] = mapped_column(Numeric(18, 8), default=Decimal(1))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    seller: Mapped[dict] = mapped_column(JSON, default=dict)
+    buyer: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Copied from the buyer snapshot so the admin can filter and sort on an index.
+    buyer_name: Mapped[str] = mapped_column(String(200), default="")
+    buyer_country: Mapped[str | None] = mapped_column(String(2))
+    payment_method: Mapped[str] = mapped_column(String(16), default="bank_transfer")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    subtotal: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    tax_total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    rounding: Mapped[str] = mapped_column(String(8), default="line")
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    xml: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    issued_at: Mapped[datetime | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
+    delivered_at: Mapped[datetime | None] = mapped_column()
+    paid_at: Mapped[datetime | None] = mapped_column()
+    cancelled_at: Mapped[datetime | None] = mapped_column()
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("einvoice_document.id", ondelete="RESTRICT"))
+
+    lines: Mapped[list["DocumentLine"]] = relationship(back_populates="document", cascade="all, delete-orphan",
+                                                       order_by="DocumentLine.position")
+    corrects: Mapped["Document | None"] = relationship(remote_side="Document.id", foreign_keys=[corrects_id])
+
+    @property
+    def is_draft(self) -> bool:
+        return self.state == "draft"
+
+    @property
+    def label(self) -> str:
+        return self.display_number or f"draft #{self.id}"
+
+    @property
+    def taxes(self) -> list[dict]:
+        from .services import tax_breakdown
+        return tax_breakdown(self)
+
+    def __str__(self):
+        return f"{DOC_TYPE_LABELS.get(self.type, self.type)} {self.label}"
+
+
+class DocumentLine(BusinessScoped, Base):
+    __tablename__ = "einvoice_document_line"
+    __table_args__ = (CheckConstraint("discount_percent >= 0 AND discount_percent <= 100", name="discount"),
+                      UniqueConstraint("document_id", "position"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("einvoice_document.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    sku: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    unit: Mapped[str] = mapped_column(String(8), default="C62")
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
+    tax_rate: Mapped[Decimal | None] = mapped_column(Numeric(6, 4))
+    tax_category: Mapped[str] = mapped_column(String(4), default="S")
+    net_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    tax_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+
+    document: Mapped[Document] = relationship(back_populates="lines")
+
+    def __str__(self):
+        return f"{self.description} x {self.quantity}"
+
+
+class ProviderConfig(BusinessScoped, TimestampMixin, Base):
+    """Which e-invoice provider submits a business's documents of one type (doc_type NULL: every type).
+
+    Without a row the business setting ``provider`` applies ("offline" by default).
+    """
+    __tablename__ = "einvoice_provider_config"
+    __table_args__ = (UniqueConstraint("business_id", "doc_type"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doc_type: Mapped[str | None] = mapped_column(String(32))
+    provider: Mapped[str] = mapped_column(String(64))
+    options: Mapped[dict] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __str__(self):
+        return f"{self.doc_type or 'all types'} -> {self.provider}"
+
+
+class Submission(BusinessScoped, TimestampMixin, Base):
+    """One exchange with a provider about one document, identified by its idempotency key.
+
+    The row (and its key) is committed before the provider is called; see
+    ``submission.run_submission`` for the states and the lookup-before-retry rule.
+    """
+    __tablename__ = "einvoice_submission"
+    __table_args__ = (UniqueConstraint("idempotency_key"),
+                      CheckConstraint("state IN ('pending', 'sending', 'accepted', 'rejected', 'unknown')",
+                                      name="state"),
+                      Index("ix_einvoice_submission_business_state", "business_id", "state", "created_at"),
+                      Index("ix_einvoice_submission_document", "document_id", "created_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("einvoice_document.id", ondelete="RESTRICT"))
+    provider: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16), default="submit")
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    authority_code: Mapped[str | None] = mapped_column(String(200))
+    authority_uuid: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    settled_at: Mapped[datetime | None] = mapped_column()
+
+    document: Mapped[Document] = relationship()
+
+    def __str__(self):
+        return f"{self.provider} {self.action} {self.state}"
+
+
+class Delivery(BusinessScoped, Base):
+    """One e-mail of a document to its buyer; confirmed when the buyer opens the signed link."""
+    __tablename__ = "einvoice_delivery"
+    __table_args__ = (Index("ix_einvoice_delivery_document", "document_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("einvoice_document.id", ondelete="RESTRICT"))
+    mail_id: Mapped[int | None] = mapped_column(ForeignKey("core_mail.id", ondelete="SET NULL"))
+    to: Mapped[str] = mapped_column(String(500))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column()
+
+    document: Mapped[Document] = relationship()
+
+    def __str__(self):
+        return f"to {self.to}"

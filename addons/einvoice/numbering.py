@@ -1,0 +1,188 @@
+"""Series and fiscal numbers: gapless per business, series and year, taken at issue time.
+
+A series belongs to one document type ("INV" for invoices, "CN" for credit
+notes, a Vietnamese template symbol such as "1C26TAA"). The number comes from
+core.sequences inside the issuing transaction, as late as possible, so a
+rolled-back issue gives its number back; the unique constraint on
+(business, series, year, number) is the backstop. ``gap_report`` proves it.
+"""
+from __future__ import annotations
+
+import re
+from string import Formatter
+
+from sqlalchemy import func, select
+
+from core import sequences
+from core.errors import NotFound, UserError
+from core.models import SequenceCounter
+
+from .models import DOC_TYPES, Document, Series
+
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,19}$")
+FORMAT_FIELDS = {"series", "year", "yy", "number"}
+DEFAULT_FORMAT = "{series}-{year}-{number:06d}"
+SEQUENCE_PREFIX = "einvoice."
+
+
+def sequence_key(code: str) -> str:
+    """The core.sequences series of an e-invoice series (namespaced: other addons number too)."""
+    return SEQUENCE_PREFIX + code
+
+
+def format_number(number_format: str, code: str, year: int, number: int) -> str:
+    return number_format.format(series=code, year=year, yy=f"{year % 100:02d}", number=number)
+
+
+def _check_format(number_format: str) -> str:
+    number_format = (number_format or "").strip()
+    try:
+        fields = {name for _, name, _, _ in Formatter().parse(number_format) if name is not None}
+        format_number(number_format, "S", 2026, 1)
+    except (ValueError, KeyError, IndexError) as exc:
+        raise UserError(f"number format {number_format!r} is not valid ({exc}); "
+                        f"example: {DEFAULT_FORMAT}") from None
+    unknown = fields - FORMAT_FIELDS
+    if unknown or "number" not in fields:
+        raise UserError(f"number format {number_format!r} must contain {{number}} and may use only "
+                        f"{', '.join('{' + f + '}' for f in sorted(FORMAT_FIELDS))}")
+    if len(format_number(number_format, "X" * 20, 9999, 99_999_999)) > 64:
+        raise UserError(f"number format {number_format!r} makes numbers longer than 64 characters")
+    return number_format
+
+
+def create_series(session, *, doc_type: str, code: str, name: str = "", number_format: str = DEFAULT_FORMAT,
+                  active: bool = True) -> Series:
+    """Add a series; its counters for this year are created ahead of time by the first issue."""
+    problems = []
+    if doc_type not in DOC_TYPES:
+        problems.append(f"document type {doc_type!r}: choose one of {', '.join(DOC_TYPES)}")
+    code = (code or "").strip()
+    if not CODE_RE.match(code):
+        problems.append(f"series code {code!r}: 1-20 letters, digits, '-' or '_', starting with a letter or digit")
+    elif session.scalar(select(Series.id).where(Series.code == code)):
+        problems.append(f"series code {code!r} already exists")
+    try:
+        number_format = _check_format(number_format)
+    except UserError as exc:
+        problems.append(str(exc))
+    if problems:
+        raise UserError("; ".join(problems))
+    series = Series(doc_type=doc_type, code=code, name=name or code, number_format=number_format,
+                    active=bool(active))
+    session.add(series)
+    session.flush()
+    return series
+
+
+def update_series(session, series_id: int, **fields) -> Series:
+    """Change name, format or active flag; the code and type are fixed once documents use the series."""
+    series = session.scalar(select(Series).where(Series.id == series_id))
+    if series is None:
+        raise NotFound(f"no series #{series_id}")
+    used = session.scalar(select(Document.id).where(Document.series == series.code).limit(1)) is not None
+    for key, value in fields.items():
+        if key in ("code", "doc_type"):
+            if used and value != getattr(series, key):
+                raise UserError(f"series {series.code}: {key} cannot change once documents use it")
+            if key == "doc_type" and value not in DOC_TYPES:
+                raise UserError(f"document type {value!r}: choose one of {', '.join(DOC_TYPES)}")
+            if key == "code" and not CODE_RE.match(value or ""):
+                raise UserError(f"series code {value!r} is not valid")
+        elif key == "number_format":
+            value = _check_format(value)
+            if used and value != series.number_format:
+                raise UserError(f"series {series.code}: the number format cannot change once documents use it")
+        elif key not in ("name", "active"):
+            raise UserError(f"series: unknown field {key!r}")
+        setattr(series, key, value)
+    session.flush()
+    return series
+
+
+def series_for(session, doc_type: str, code: str | None = None) -> Series:
+    """The series to number a document of ``doc_type``: the one named, else the oldest active one."""
+    query = select(Series).where(Series.doc_type == doc_type, Series.active.is_(True))
+    if code:
+        series = session.scalar(query.where(Series.code == code))
+        if series is None:
+            raise UserError(f"series {code!r} is not an active series for {doc_type} documents")
+        return series
+    series = session.scalar(query.order_by(Series.id).limit(1))
+    if series is None:
+        raise UserError(f"no active series for {doc_type} documents; add one under E-invoices > Series "
+                        f"(or 'manage.py einvoice series-add')")
+    return series
+
+
+def ensure_default_series(session) -> list[Series]:
+    """Give every document type a series when the business has none (idempotent; used on enable)."""
+    defaults = {"vat_invoice": "VAT", "sales_invoice": "INV", "credit_note": "CN", "adjustment_invoice": "ADJ",
+                "replacement_invoice": "REP", "receipt": "RCT"}
+    have = set(session.scalars(select(Series.doc_type)))
+    made = []
+    for doc_type, code in defaults.items():
+        if doc_type not in have and not session.scalar(select(Series.id).where(Series.code == code)):
+            made.append(create_series(session, doc_type=doc_type, code=code))
+    return made
+
+
+def take_number(session, series: Series, year: int) -> tuple[int, str]:
+    """The next gapless number of ``series`` in ``year`` and its display form (issuing transaction only)."""
+    number = sequences.next_number(session, sequence_key(series.code), year)
+    return number, format_number(series.number_format, series.code, year, number)
+
+
+# ---------------------------------------------------------------- gap report
+
+def gap_report(session, code: str | None = None) -> list[dict]:
+    """Per series and year: how many numbers were issued, the first and last, gaps and the counter.
+
+    A gap is a number below the counter with no document. With numbers taken
+    inside the issuing transaction and documents never deleted there should be
+    none; this report is the proof an auditor asks for.
+    """
+    numbered = select(Document.series, Document.year, Document.number).where(Document.number.is_not(None))
+    if code:
+        numbered = numbered.where(Document.series == code)
+    sub = numbered.add_columns(
+        func.lag(Document.number).over(partition_by=(Document.series, Document.year),
+                                       order_by=Document.number).label("prev")).subquery()
+    breaks = session.execute(
+        select(sub.c.series, sub.c.year, sub.c.number, sub.c.prev)
+        .where(((sub.c.prev.is_(None)) & (sub.c.number > 1)) | (sub.c.number - sub.c.prev != 1))
+        .order_by(sub.c.series, sub.c.year, sub.c.number)).all()
+    summary_query = (select(Document.series, Document.year, func.count(), func.min(Document.number),
+                            func.max(Document.number))
+                     .where(Document.number.is_not(None)).group_by(Document.series, Document.year))
+    if code:
+        summary_query = summary_query.where(Document.series == code)
+    counters = {(row.series[len(SEQUENCE_PREFIX):], row.year): row.next_value - 1
+                for row in session.scalars(select(SequenceCounter)
+                                           .where(SequenceCounter.series.startswith(SEQUENCE_PREFIX)))}
+    types = dict(session.execute(select(Series.code, Series.doc_type)).all())
+    report = {}
+    for series, year, count, first, last in session.execute(summary_query).all():
+        report[(series, year)] = {"series": series, "doc_type": types.get(series), "year": year,
+                                  "issued": count, "first": first, "last": last,
+                                  "counter": counters.get((series, year), 0), "gaps": [], "duplicates": []}
+    for series, year, number, prev in breaks:
+        entry = report[(series, year)]
+        start = 1 if prev is None else prev + 1
+        if prev is not None and number == prev:
+            entry["duplicates"].append(number)
+        elif number > start:
+            entry["gaps"].append([start, number - 1])
+    for (series, year), taken in counters.items():
+        if code and series != code:
+            continue
+        entry = report.setdefault((series, year), {"series": series, "doc_type": types.get(series), "year": year,
+                                                   "issued": 0, "first": None, "last": None, "counter": taken,
+                                                   "gaps": [], "duplicates": []})
+        last = entry["last"] or 0
+        if taken > last:  # numbers the counter gave out that no document carries
+            entry["gaps"].append([last + 1, taken])
+    for entry in report.values():
+        entry["missing"] = sum(b - a + 1 for a, b in entry["gaps"])
+        entry["ok"] = not entry["gaps"] and not entry["duplicates"]
+    return [report[key] for key in sorted(report)]

@@ -1,0 +1,100 @@
+"""Documents from sales orders: the lines, the buyer (the order's customer), the terms.
+
+The buyer snapshot comes from the customer partner and its tax id is validated
+again for the buyer's country (a partner edited since may no longer pass). A
+customer-paid shipping fee becomes a zero-rated line so the document adds up
+to what the customer was charged.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from core.errors import UserError
+
+from . import services
+from .models import Document
+
+PAYMENT_METHOD_MAP = {"ewallet": "e_wallet", "return_credit": "bank_transfer"}
+ANONYMOUS_BUYER = {"kind": "person", "name": "Retail customer"}
+
+
+def _order(session, order_id: int):
+    from addons.sales.services import get_order
+    return get_order(session, order_id)
+
+
+def buyer_from_order(session, order) -> dict:
+    from addons.partners.models import Partner
+    from addons.partners.services import partner_snapshot
+    if order.partner_id is None:
+        return dict(ANONYMOUS_BUYER, country=services.business_of(session).country)
+    partner = session.get(Partner, order.partner_id)
+    snap = partner_snapshot(partner)
+    return {"kind": snap["kind"], "name": snap["name"], "tax_id": snap["tax_id"], "country": snap["country"],
+            "address": snap["street"], "city": snap["city"], "region": snap["region"],
+            "postal_code": snap["postal_code"], "email": snap["email"], "phone": snap["phone"],
+            "partner_id": snap["partner_id"], "language": snap["language"]}
+
+
+def lines_from_order(order) -> list[dict]:
+    lines = []
+    for line in order.lines:
+        rate = line.tax_rate
+        if order.prices_include_tax:
+            # The document states net prices: the order's rounded net per unit, discount already in it.
+            unit_price = (line.net_amount / line.qty).quantize(Decimal("0.0001"))
+            discount = Decimal(0)
+        else:
+            unit_price, discount = line.unit_price, line.discount_percent
+        lines.append({"description": line.description, "sku": line.sku, "quantity": line.qty,
+                      "unit_price": unit_price, "discount_percent": discount, "tax_rate": rate})
+    if order.shipping_fee and order.shipping_paid_by == "customer":
+        lines.append({"description": "Shipping", "quantity": Decimal(1), "unit_price": order.shipping_fee,
+                      "tax_rate": Decimal(0), "tax_category": "Z", "unit": "C62"})
+    return lines
+
+
+def _payment_method(order) -> str:
+    methods = [p.method for p in order.payments if p.kind == "payment"]
+    if not methods:
+        return "cod" if order.cod_amount else "bank_transfer"
+    method = methods[-1]
+    return PAYMENT_METHOD_MAP.get(method, method)
+
+
+def create_from_order(session, order_id: int, doc_type: str, *, series: str | None = None) -> Document:
+    """A draft for the order: its lines, its customer as buyer, its terms and PO number."""
+    order = _order(session, order_id)
+    if order.state == "cancelled":
+        raise UserError(f"order {order.number} is cancelled; there is nothing to invoice")
+    if not order.lines:
+        raise UserError(f"order {order.number} has no lines")
+    buyer = buyer_from_order(session, order)
+    terms = ""
+    if order.payment_term_code:
+        terms = order.payment_term_code if not order.term_days else f"{order.payment_term_code}: net {order.term_days} days"
+    due = order.due_date or (order.order_date + timedelta(days=order.term_days) if order.term_days else None)
+    return services.create_document(
+        session, type=doc_type, buyer=buyer, lines=lines_from_order(order), currency=order.currency,
+        language=buyer.get("language"), series=series, order_id=order.id, due_date=due, payment_terms=terms,
+        early_discount_percent=order.term_discount_percent or None,
+        early_discount_days=order.term_discount_days or None, customer_po=order.customer_po,
+        payment_method=_payment_method(order), notes=f"Order {order.number}")
+
+
+def existing_for_order(session, order_id: int, doc_type: str) -> Document | None:
+    """The live (not cancelled) document of this type for the order, if one exists."""
+    return session.scalar(select(Document).where(Document.order_id == order_id, Document.type == doc_type,
+                                                 Document.state != "cancelled").order_by(Document.id).limit(1))
+
+
+def issue_for_order(session, order_id: int, doc_type: str, *, render_pdf: bool | None = None) -> Document:
+    """Issue the order's document once: a second call (a redelivered job) returns the first."""
+    existing = existing_for_order(session, order_id, doc_type)
+    if existing is not None and existing.state != "draft":
+        return existing
+    doc = existing or create_from_order(session, order_id, doc_type)
+    return services.issue_document(session, doc.id, render_pdf=render_pdf)

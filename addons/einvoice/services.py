@@ -1,0 +1,439 @@
+"""E-invoice documents: drafts, totals, issuing, lifecycle.
+
+Every function takes a session bound to one business, validates, raises
+UserError, and never commits: the caller's transaction commits all or nothing.
+Corrections live in ``corrections``, e-mail in ``sending``, provider exchanges
+in ``submission``.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from core import events
+from core.db import utcnow
+from core.errors import NotFound, UserError
+from core.jobs import binding_for
+from core.models import Business
+from core.money import minor_units, quantize, to_decimal
+from core.settings import get_settings
+from core.taxid import validate_tax_id
+
+from . import immutability  # noqa: F401  registers the ORM guard
+from . import numbering
+from .models import (DOC_TYPES, LANGUAGES, PAYMENT_METHODS, STATE_RANK, TAX_CATEGORIES, Document, DocumentLine)
+
+HUNDRED = Decimal(100)
+FOUR = Decimal("0.0001")
+UNIT_RE = re.compile(r"^[A-Z0-9]{2,3}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+BUYER_KEYS = ("kind", "name", "tax_id", "country", "address", "city", "region", "postal_code", "email", "phone")
+# Types whose XML is a UBL Invoice or CreditNote; a receipt has none.
+XML_TYPES = ("vat_invoice", "sales_invoice", "credit_note", "adjustment_invoice", "replacement_invoice")
+
+
+# ---------------------------------------------------------------- context
+
+def runtime_of(session):
+    return binding_for(session).runtime
+
+
+def settings(session) -> dict:
+    runtime = runtime_of(session)
+    return get_settings(session, runtime.registry, "einvoice", runtime.config["SECRET_KEY"])
+
+
+def business_of(session) -> Business:
+    return session.get(Business, session.info["business_id"])
+
+
+def business_today(session) -> date:
+    business = business_of(session)
+    return datetime.now(ZoneInfo(business.timezone or "UTC")).date()
+
+
+def get_document(session, document_id: int, *, lines: bool = True) -> Document:
+    query = select(Document).where(Document.id == document_id)
+    if lines:
+        query = query.options(selectinload(Document.lines))
+    doc = session.scalar(query)
+    if doc is None:
+        raise NotFound(f"no e-invoice document #{document_id} in this business")
+    return doc
+
+
+def find_document(session, number: str) -> Document:
+    """By display number ("INV-2026-000012"), or "#id" for a draft."""
+    number = (number or "").strip()
+    if number.startswith("#") and number[1:].isdigit():
+        return get_document(session, int(number[1:]))
+    doc = session.scalar(select(Document).where(Document.display_number == number)
+                         .options(selectinload(Document.lines)))
+    if doc is None:
+        raise NotFound(f"no e-invoice document numbered {number!r} in this business")
+    return doc
+
+
+# ---------------------------------------------------------------- snapshots
+
+def seller_snapshot(session) -> dict:
+    business = business_of(session)
+    conf = settings(session)
+    return {"legal_name": business.legal_name or business.name, "tax_id": business.tax_id,
+            "country": business.country, "address": business.address or "", "city": conf["seller_city"],
+            "postal_code": conf["seller_postal_code"], "phone": business.phone or "", "email": business.email or "",
+            "bank_name": conf["seller_bank_name"], "bank_account": conf["seller_bank_account"],
+            "bic": conf["seller_bic"]}
+
+
+def clean_buyer(buyer: dict, doc_type: str) -> dict:
+    """A validated buyer snapshot; the tax id is checked with python-stdnum for the buyer's country."""
+    if not isinstance(buyer, dict):
+        raise UserError("buyer: expected the buyer's details (name, country, ...)")
+    unknown = set(buyer) - set(BUYER_KEYS) - {"street", "partner_id", "language"}
+    if unknown:
+        raise UserError(f"buyer: unknown fields {', '.join(sorted(unknown))}")
+    out = {key: (str(buyer.get(key)).strip() if buyer.get(key) is not None else None) for key in BUYER_KEYS}
+    if not out["address"] and buyer.get("street"):
+        out["address"] = str(buyer["street"]).strip()
+    problems = []
+    out["kind"] = out["kind"] or "person"
+    if out["kind"] not in ("company", "person"):
+        problems.append(f"buyer kind {out['kind']!r}: company or person")
+    if not out["name"]:
+        problems.append("buyer name: required")
+    country = (out["country"] or "").upper()
+    if not re.match(r"^[A-Z]{2}$", country):
+        problems.append(f"buyer country {out['country']!r}: a two-letter ISO code such as VN, KR, DE")
+    out["country"] = country
+    if out["tax_id"]:
+        try:
+            out["tax_id"] = validate_tax_id(country, out["tax_id"])
+        except UserError as exc:
+            problems.append(f"buyer tax id: {exc}")
+    elif doc_type == "vat_invoice" and out["kind"] == "company":
+        problems.append("buyer tax id: a VAT invoice to a company needs the buyer's tax id")
+    if out["email"] and not EMAIL_RE.match(out["email"]):
+        problems.append(f"buyer e-mail {out['email']!r} is not an e-mail address")
+    if problems:
+        raise UserError("; ".join(problems))
+    if buyer.get("partner_id"):
+        out["partner_id"] = int(buyer["partner_id"])
+    return out
+
+
+# ---------------------------------------------------------------- lines and totals
+
+def clean_line(raw: dict, position: int, doc_type: str) -> DocumentLine:
+    where = f"line {position}"
+    if not isinstance(raw, dict):
+        raise UserError(f"{where}: expected description, quantity, unit_price, tax_rate")
+    unknown = set(raw) - {"description", "quantity", "unit", "unit_price", "discount_percent", "tax_rate",
+                          "tax_category", "sku"}
+    if unknown:
+        raise UserError(f"{where}: unknown fields {', '.join(sorted(unknown))}")
+
+    def amount(key, default=None):
+        value = raw.get(key, default)
+        try:
+            return to_decimal(value)
+        except UserError as exc:
+            raise UserError(f"{where} {key}: {exc}") from None
+
+    description = str(raw.get("description") or "").strip()
+    if not description:
+        raise UserError(f"{where}: a description is required")
+    quantity = amount("quantity")
+    if quantity == 0 or (quantity < 0 and doc_type != "adjustment_invoice"):
+        raise UserError(f"{where} quantity: must be more than zero (only an adjustment may decrease)")
+    unit_price = amount("unit_price")
+    if unit_price < 0:
+        raise UserError(f"{where} unit price: must not be negative")
+    discount = amount("discount_percent", 0)
+    if not 0 <= discount <= 100:
+        raise UserError(f"{where} discount: between 0 and 100 percent")
+    rate = raw.get("tax_rate")
+    rate = None if rate is None or rate == "" else amount("tax_rate")
+    if rate is not None and not 0 <= rate < 1:
+        raise UserError(f"{where} tax rate: a fraction such as 0.10 for 10 %, got {rate}")
+    category = raw.get("tax_category") or ("E" if rate is None else "Z" if rate == 0 else "S")
+    if category not in TAX_CATEGORIES:
+        raise UserError(f"{where} tax category {category!r}: one of {', '.join(TAX_CATEGORIES)}")
+    if category == "S" and not rate:
+        raise UserError(f"{where}: standard-rated (S) needs a tax rate above zero")
+    unit = str(raw.get("unit") or "C62").upper()
+    if not UNIT_RE.match(unit):
+        raise UserError(f"{where} unit {unit!r}: a UN/ECE rec. 20 code such as C62 (piece) or KGM")
+    return DocumentLine(position=position, description=description[:500], quantity=quantity, unit=unit,
+                        unit_price=unit_price, discount_percent=discount, tax_rate=rate, tax_category=category,
+                        sku=(str(raw["sku"])[:64] if raw.get("sku") else None))
+
+
+def recompute(doc: Document) -> None:
+    """Line nets rounded to the currency; tax per line ("line") or per rate on the base ("total")."""
+    currency = doc.currency
+    for line in doc.lines:
+        exact = line.quantity * line.unit_price * (HUNDRED - line.discount_percent) / HUNDRED
+        line.net_amount = quantize(exact, currency)
+        rate = line.tax_rate or Decimal(0)
+        raw_tax = line.net_amount * rate
+        line.tax_amount = quantize(raw_tax, currency) if doc.rounding == "line" else raw_tax.quantize(FOUR)
+    doc.subtotal = sum((line.net_amount for line in doc.lines), Decimal(0))
+    doc.tax_total = sum((group["tax"] for group in tax_breakdown(doc)), Decimal(0))
+    doc.total = doc.subtotal + doc.tax_total
+
+
+def tax_breakdown(doc: Document) -> list[dict]:
+    """Per (category, rate): taxable base and tax, highest rate first."""
+    groups: dict = {}
+    for line in doc.lines:
+        rate = line.tax_rate if line.tax_rate is not None else None
+        key = (line.tax_category, rate)
+        group = groups.setdefault(key, {"rate": rate, "category": line.tax_category, "base": Decimal(0),
+                                        "tax": Decimal(0)})
+        group["base"] += line.net_amount
+        group["tax"] += line.tax_amount
+    for group in groups.values():
+        if doc.rounding == "total":
+            group["tax"] = group["base"] * (group["rate"] or Decimal(0))
+        group["base"] = quantize(group["base"], doc.currency)
+        group["tax"] = quantize(group["tax"], doc.currency)
+    return sorted(groups.values(), key=lambda g: (-(g["rate"] or Decimal(-1)), g["category"]))
+
+
+# ---------------------------------------------------------------- drafts
+
+def create_document(session, *, type: str, buyer: dict, lines: list[dict], currency: str | None = None,
+                    language: str | None = None, series: str | None = None, order_id: int | None = None,
+                    due_date: date | None = None, payment_terms: str = "", early_discount_percent=None,
+                    early_discount_days: int | None = None, customer_po: str | None = None, exchange_rate="1",
+                    payment_method: str = "bank_transfer", notes: str = "", corrects_id: int | None = None,
+                    correction_reason: str | None = None, full_correction: bool = False,
+                    buyer_agreement_ref: str | None = None, buyer_agreement_date: date | None = None) -> Document:
+    """A draft with free lines (or lines copied from an order by ``create_from_order``)."""
+    if type not in DOC_TYPES:
+        raise UserError(f"document type {type!r}: choose one of {', '.join(DOC_TYPES)}")
+    business = business_of(session)
+    conf = settings(session)
+    clean = clean_buyer(buyer, type)
+    currency = (currency or business.currency).upper()
+    minor_units(currency)  # raises a UserError for an unknown currency
+    language = language or (buyer.get("language") if isinstance(buyer, dict) else None) or "en"
+    if language not in LANGUAGES:
+        raise UserError(f"language {language!r}: one of {', '.join(LANGUAGES)}")
+    if payment_method not in PAYMENT_METHODS:
+        raise UserError(f"payment method {payment_method!r}: one of {', '.join(PAYMENT_METHODS)}")
+    rate = to_decimal(exchange_rate)
+    if rate <= 0:
+        raise UserError("exchange rate: must be more than zero")
+    if early_discount_percent is not None:
+        early_discount_percent = to_decimal(early_discount_percent)
+        if not 0 <= early_discount_percent < 100:
+            raise UserError("early-payment discount: between 0 and 100 percent")
+    if not lines:
+        raise UserError("a document needs at least one line")
+    if series:
+        numbering.series_for(session, type, series)
+    doc = Document(type=type, state="draft", order_id=order_id, currency=currency, language=language,
+                   seller=seller_snapshot(session), buyer=clean, buyer_name=clean["name"][:200],
+                   buyer_country=clean["country"], series=series or None, due_date=due_date,
+                   payment_terms=payment_terms or "", early_discount_percent=early_discount_percent,
+                   early_discount_days=early_discount_days, customer_po=customer_po or None, exchange_rate=rate,
+                   payment_method=payment_method, notes=notes or "", rounding=conf["rounding"],
+                   corrects_id=corrects_id, correction_reason=correction_reason, full_correction=full_correction,
+                   buyer_agreement_ref=buyer_agreement_ref or None, buyer_agreement_date=buyer_agreement_date)
+    doc.lines = [clean_line(raw, i, type) for i, raw in enumerate(lines, start=1)]
+    recompute(doc)
+    session.add(doc)
+    session.flush()
+    return doc
+
+
+def update_draft(session, document_id: int, *, lines: list[dict] | None = None, buyer: dict | None = None,
+                 **fields) -> Document:
+    """Edit a draft (an issued document refuses, here and in the database)."""
+    doc = get_document(session, document_id)
+    if doc.state != "draft":
+        raise UserError(f"{doc.label} is {doc.state}; only drafts can be edited, issue a correction instead")
+    allowed = {"due_date", "payment_terms", "early_discount_percent", "early_discount_days", "customer_po",
+               "payment_method", "notes", "language", "series"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise UserError(f"cannot edit {', '.join(sorted(unknown))} of a draft here")
+    if "payment_method" in fields and fields["payment_method"] not in PAYMENT_METHODS:
+        raise UserError(f"payment method {fields['payment_method']!r}: one of {', '.join(PAYMENT_METHODS)}")
+    if "language" in fields and fields["language"] not in LANGUAGES:
+        raise UserError(f"language {fields['language']!r}: one of {', '.join(LANGUAGES)}")
+    if fields.get("series"):
+        numbering.series_for(session, doc.type, fields["series"])
+    for key, value in fields.items():
+        setattr(doc, key, value)
+    if buyer is not None:
+        doc.buyer = clean_buyer(buyer, doc.type)
+        doc.buyer_name, doc.buyer_country = doc.buyer["name"][:200], doc.buyer["country"]
+    if lines is not None:
+        if not lines:
+            raise UserError("a document needs at least one line")
+        new_lines = [clean_line(raw, i, doc.type) for i, raw in enumerate(lines, start=1)]
+        doc.lines.clear()
+        session.flush()
+        doc.lines.extend(new_lines)
+    recompute(doc)
+    session.flush()
+    return doc
+
+
+def delete_draft(session, document_id: int) -> None:
+    doc = get_document(session, document_id)
+    if doc.state != "draft":
+        raise UserError(f"{doc.label} is issued; issued documents are never deleted, only corrected")
+    session.delete(doc)
+    session.flush()
+
+
+# ---------------------------------------------------------------- issuing
+
+def issue_document(session, document_id: int, *, issue_date: date | None = None, render_pdf: bool | None = None,
+                   submit: bool = True) -> Document:
+    """Number, freeze and store a draft: the fiscal act.
+
+    Everything that can fail is checked before the number is taken, and the
+    number is taken as late as possible (the counter row stays locked until
+    commit). ``render_pdf=False`` leaves the PDF to be written once later
+    (bulk issue); the XML is always built here so the stored XML is the issued one.
+    """
+    doc = session.scalar(select(Document).where(Document.id == document_id).with_for_update())
+    if doc is None:
+        raise NotFound(f"no e-invoice document #{document_id} in this business")
+    if doc.state != "draft":
+        raise UserError(f"{doc.label} is already {doc.state}")
+    conf = settings(session)
+    if not doc.lines:
+        raise UserError(f"{doc.label}: a document needs at least one line")
+    corrected = _check_correction(session, doc, conf)
+    clean_buyer(doc.buyer, doc.type)
+    recompute(doc)
+    session.flush()  # line amounts are written while the document is still a draft
+    issue_date = issue_date or business_today(session)
+    series = numbering.series_for(session, doc.type, doc.series)
+    number, display = numbering.take_number(session, series, issue_date.year)
+    _check_chronology(session, series.code, issue_date, number)
+    doc.series, doc.year, doc.number, doc.display_number = series.code, issue_date.year, number, display
+    doc.issue_date, doc.issued_at, doc.state = issue_date, utcnow(), "issued"
+    if doc.type in XML_TYPES and conf["store_xml"]:
+        from .ubl import build_ubl
+        doc.xml = build_ubl(doc)
+    if render_pdf if render_pdf is not None else conf["render_pdf_on_issue"]:
+        doc.pdf = render_pdf_bytes(session, doc)
+    session.flush()
+    if corrected is not None and (doc.type == "replacement_invoice" or
+                                  (doc.type == "credit_note" and doc.full_correction)):
+        _cancel_by(session, corrected, doc)
+    events.publish(session, "einvoice.document_issued", document_id=doc.id, type=doc.type,
+                   number=doc.display_number, order_id=doc.order_id)
+    if doc.order_id is not None and _order_paid(session, doc.order_id) and doc.type != "credit_note":
+        mark_paid(session, doc.id)
+    if submit:
+        from .submission import request_submission
+        request_submission(session, doc)
+    return doc
+
+
+def _check_chronology(session, code: str, issue_date: date, number: int):
+    """Numbers follow dates within a series: no document dated before the one numbered before it."""
+    if number <= 1:
+        return
+    previous = session.scalar(select(Document.issue_date).where(
+        Document.series == code, Document.year == issue_date.year, Document.number == number - 1))
+    if previous is not None and previous > issue_date:
+        raise UserError(f"series {code}: issue date {issue_date} is before {previous}, the date of number "
+                        f"{number - 1}; numbers must follow dates")
+
+
+def _check_correction(session, doc: Document, conf: dict):
+    if doc.type not in ("credit_note", "adjustment_invoice", "replacement_invoice"):
+        return None
+    if doc.corrects_id is None:
+        raise UserError(f"{doc.label}: a {doc.type.replace('_', ' ')} must name the document it corrects")
+    original = session.scalar(select(Document).where(Document.id == doc.corrects_id).with_for_update())
+    if original is None or original.state in ("draft", "cancelled"):
+        state = "missing" if original is None else original.state
+        raise UserError(f"{doc.label}: the corrected document is {state}; only issued documents can be corrected")
+    if not (doc.correction_reason or "").strip():
+        raise UserError(f"{doc.label}: a correction needs its reason")
+    if original.currency != doc.currency:
+        raise UserError(f"{doc.label}: a correction is in the currency of the document it corrects "
+                        f"({original.currency})")
+    if needs_buyer_agreement(session, doc.type, conf) and not (doc.buyer_agreement_ref and doc.buyer_agreement_date):
+        raise UserError(f"{doc.label}: this correction needs the buyer's agreement (reference and date)")
+    return original
+
+
+def needs_buyer_agreement(session, doc_type: str, conf: dict | None = None) -> bool:
+    """Vietnam (Decree 123) wants a written agreement for adjustments and replacements; a setting adds it elsewhere."""
+    conf = conf or settings(session)
+    if doc_type not in ("adjustment_invoice", "replacement_invoice", "credit_note"):
+        return False
+    if conf["require_buyer_agreement"]:
+        return True
+    return business_of(session).country == "VN" and doc_type != "credit_note"
+
+
+def _cancel_by(session, original: Document, by: Document):
+    original.state = "cancelled"
+    original.cancelled_at = utcnow()
+    original.cancelled_by_id = by.id
+    session.flush()
+    events.publish(session, "einvoice.document_cancelled", document_id=original.id, number=original.display_number,
+                   by_document_id=by.id)
+
+
+def _order_paid(session, order_id: int) -> bool:
+    from addons.sales.models import Order
+    return session.scalar(select(Order.payment_status).where(Order.id == order_id)) == "paid"
+
+
+def advance(doc: Document, state: str) -> bool:
+    """Move the state forward (never back; a later state already reached stays)."""
+    if STATE_RANK[state] > STATE_RANK[doc.state]:
+        doc.state = state
+        return True
+    return False
+
+
+def mark_paid(session, document_id: int, when: datetime | None = None) -> Document:
+    doc = get_document(session, document_id, lines=False)
+    if doc.state in ("draft", "cancelled"):
+        raise UserError(f"{doc.label} is {doc.state}; only issued documents can be paid")
+    if doc.paid_at is None:
+        doc.paid_at = when or utcnow()
+    advance(doc, "paid")
+    session.flush()
+    return doc
+
+
+def render_pdf_bytes(session, doc: Document) -> bytes:
+    from .pdf import render_document_pdf
+    return render_document_pdf(doc)
+
+
+def ensure_pdf(session, doc: Document) -> bytes:
+    """The stored PDF; an issued document issued without one gets it now, once."""
+    if doc.pdf is not None:
+        return doc.pdf
+    if doc.state == "draft":
+        return render_pdf_bytes(session, doc)  # a preview, never stored
+    doc.pdf = render_pdf_bytes(session, doc)
+    session.flush()
+    return doc.pdf
+
+
+def preview_pdf(session, document_id: int) -> bytes:
+    """What the document looks like: the stored PDF once issued, a fresh render of a draft (never stored)."""
+    doc = get_document(session, document_id)
+    return doc.pdf if doc.pdf is not None else render_pdf_bytes(session, doc)

@@ -1,0 +1,150 @@
+"""Submissions to e-invoice providers: at most once at the provider, never lost.
+
+States: pending -> sending -> accepted | rejected, with unknown when an attempt
+could not tell whether the provider received the document.
+
+1. ``request_submission`` writes the Submission row, with its idempotency key,
+   and enqueues the job in the caller's transaction: the key is committed before
+   any outside call.
+2. The job (``run_submission``) marks the row ``sending`` and commits; only then
+   calls the provider.
+3. If an earlier attempt got as far as ``sending`` or ``unknown`` (timeout,
+   crash, 5xx, a killed worker), the provider may hold the document already, so
+   the job first looks the key up, and only sends when the provider says it
+   never received it.
+4. A timeout leaves the row ``unknown`` and the job retries; while a submission
+   of a document is pending, sending or unknown, no new one may be requested.
+"""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from core.db import utcnow
+from core.errors import UserError
+from core.jobs import enqueue
+
+from . import services
+from .models import Document, Submission
+from .providers import OutcomeUnknown, ProviderResult, instantiate, provider_code_for
+
+OPEN_STATES = ("pending", "sending", "unknown")
+ACTION_OF_TYPE = {"replacement_invoice": "replace", "adjustment_invoice": "adjust"}
+
+
+class SubmissionPending(Exception):
+    """The outcome is not known yet (unknown, or processing at the provider): the job retries later."""
+
+
+def action_for(doc: Document) -> str:
+    if doc.type == "credit_note" and doc.full_correction:
+        return "cancel"
+    return ACTION_OF_TYPE.get(doc.type, "submit")
+
+
+def request_submission(session, doc: Document, action: str | None = None) -> Submission:
+    """Record a submission of ``doc`` and enqueue its job (both commit with the caller)."""
+    if doc.state == "draft":
+        raise UserError(f"{doc.label} is a draft; issue it before submitting it")
+    open_one = session.scalar(select(Submission).where(Submission.document_id == doc.id,
+                                                       Submission.state.in_(OPEN_STATES)).limit(1))
+    if open_one is not None:
+        raise UserError(f"{doc.label}: submission #{open_one.id} is still {open_one.state}; "
+                        f"wait for it (an unknown one is settled by looking it up) before submitting again")
+    code, _options = provider_code_for(session, doc.type, services.settings(session)["provider"])
+    sub = Submission(document_id=doc.id, provider=code, action=action or action_for(doc), state="pending",
+                     idempotency_key=f"{doc.business_id}-{doc.id}-{uuid.uuid4().hex}")
+    session.add(sub)
+    session.flush()
+    enqueue(session, "einvoice.submit", submission_id=sub.id)
+    return sub
+
+
+def resubmit(session, document_id: int) -> Submission:
+    """A new submission after a rejection (fix the cause with a correction first where needed)."""
+    doc = services.get_document(session, document_id, lines=False)
+    return request_submission(session, doc)
+
+
+def recheck(session, submission_id: int) -> Submission:
+    """Run an unknown submission's job again now: it looks the key up before anything else."""
+    sub = session.scalar(select(Submission).where(Submission.id == submission_id))
+    if sub is None:
+        raise UserError(f"no submission #{submission_id}")
+    if sub.state not in ("unknown", "sending"):
+        raise UserError(f"submission #{sub.id} is {sub.state}; only unknown ones are looked up again")
+    enqueue(session, "einvoice.submit", submission_id=sub.id)
+    return sub
+
+
+# ---------------------------------------------------------------- the job
+
+def run_submission(runtime, business_id: int, submission_id: int) -> str:
+    """One attempt; returns the state reached. Safe to run again at any point, any number of times."""
+    with runtime.transaction(business_id) as session:
+        sub = session.scalar(select(Submission).where(Submission.id == submission_id).with_for_update())
+        if sub is None:
+            raise UserError(f"no submission #{submission_id}")
+        if sub.state in ("accepted", "rejected"):
+            return sub.state
+        look_up_first = sub.state in ("sending", "unknown")
+        sub.state, sub.attempts = "sending", sub.attempts + 1
+        key, action, code, doc_id = sub.idempotency_key, sub.action, sub.provider, sub.document_id
+        _, options = provider_code_for(session, _doc_type(session, doc_id), code)
+        provider = instantiate(runtime, session, business_id, code, options)
+    # committed: from here on the provider may receive the document under ``key``
+    with runtime.session(business_id) as session:
+        doc = session.scalar(select(Document).where(Document.id == doc_id)
+                             .options(selectinload(Document.lines), selectinload(Document.corrects)))
+        doc.pdf, doc.xml  # load the deferred files while the session is open
+    try:
+        result = provider.lookup(key) if look_up_first else None
+        if result is None:
+            problems = provider.validate(doc)
+            if problems:
+                result = ProviderResult("rejected", reason="; ".join(problems))
+            else:
+                result = getattr(provider, action)(doc, key)
+    except OutcomeUnknown as exc:
+        _record_unknown(runtime, business_id, submission_id, str(exc))
+        raise SubmissionPending(f"submission #{submission_id}: outcome unknown ({exc}); "
+                                f"the next attempt looks it up by key") from exc
+    return record_result(runtime, business_id, submission_id, result)
+
+
+def _doc_type(session, doc_id) -> str:
+    return session.scalar(select(Document.type).where(Document.id == doc_id))
+
+
+def _record_unknown(runtime, business_id, submission_id, error):
+    with runtime.transaction(business_id) as session:
+        sub = session.scalar(select(Submission).where(Submission.id == submission_id).with_for_update())
+        if sub.state == "sending":
+            sub.state, sub.last_error = "unknown", error[:2000]
+
+
+def record_result(runtime, business_id: int, submission_id: int, result: ProviderResult) -> str:
+    """Store the provider's answer; a settled submission never changes again."""
+    with runtime.transaction(business_id) as session:
+        sub = session.scalar(select(Submission).where(Submission.id == submission_id).with_for_update())
+        if sub.state in ("accepted", "rejected"):
+            return sub.state
+        if result.status == "processing":
+            sub.state = "unknown"
+            sub.authority_uuid = result.authority_uuid or sub.authority_uuid
+            sub.last_error = "received by the provider, not decided yet"
+        else:
+            sub.state = result.status
+            sub.authority_code, sub.authority_uuid = result.authority_code, result.authority_uuid
+            sub.reason, sub.settled_at = result.reason, utcnow()
+        state = sub.state
+    if state == "unknown":
+        raise SubmissionPending(f"submission #{submission_id}: still processing at the provider")
+    return state
+
+
+def history(session, document_id: int) -> list[Submission]:
+    return list(session.scalars(select(Submission).where(Submission.document_id == document_id)
+                                .order_by(Submission.id)))
