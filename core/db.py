@@ -17,10 +17,10 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Callable, TypeVar
 
-from sqlalchemy import (DateTime, ForeignKey, Integer, MetaData, create_engine, event, select)
+from sqlalchemy import (DateTime, ForeignKey, Integer, MetaData, create_engine, event, inspect, select)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import (DeclarativeBase, Mapped, Session, declared_attr, mapped_column,
+from sqlalchemy.orm import (MANYTOONE, DeclarativeBase, Mapped, Session, declared_attr, mapped_column,
                             sessionmaker, with_loader_criteria)
 
 from .errors import UserError
@@ -208,16 +208,18 @@ def _filter_by_business(state):
 @event.listens_for(Session, "before_flush")
 def _stamp_and_fence(session, _flush_context, _instances):
     business_id = session.info.get("business_id")
-    refs: dict = {}
-    for obj in list(session.new) + list(session.dirty):
-        if not isinstance(obj, BusinessScoped):
-            continue
+    scoped = [obj for obj in list(session.new) + list(session.dirty) if isinstance(obj, BusinessScoped)]
+    # Stamp every new row first, so related rows created in the same flush are owned
+    # before references between them are compared.
+    for obj in scoped:
         if obj.business_id is None:
             if business_id is None:
                 raise TenancyError(f"{type(obj).__name__}: no business selected for a new record")
             obj.business_id = business_id
         elif business_id is not None and obj.business_id != business_id and not session.info.get("all_businesses"):
             raise TenancyError(f"{type(obj).__name__}: a record of another business cannot be written here")
+    refs: dict = {}
+    for obj in scoped:
         for column in obj.__table__.columns:
             for fk in column.foreign_keys:
                 target = fk.column.table
@@ -226,6 +228,7 @@ def _stamp_and_fence(session, _flush_context, _instances):
                 value = getattr(obj, _attr_for(obj, column), None)
                 if value is not None:
                     refs.setdefault((target, fk.column.name), set()).add((value, obj.business_id))
+        _fence_related(obj)
     for (table, key_name), pairs in refs.items():
         ids = {value for value, _ in pairs}
         rows = session.execute(
@@ -235,6 +238,22 @@ def _stamp_and_fence(session, _flush_context, _instances):
         for value, owner in pairs:
             if value in owners and owners[value] != owner:
                 raise TenancyError(f"{table.name} #{value} belongs to another business and cannot be referenced")
+
+
+def _fence_related(obj):
+    """Objects assigned through many-to-one relationships: their key is only copied during
+    the flush, after the foreign-key check above has run, so compare owners directly."""
+    loaded = inspect(obj).dict
+    for rel in type(obj).__mapper__.relationships:
+        if rel.direction is not MANYTOONE or rel.key not in loaded:
+            continue
+        related = loaded[rel.key]
+        owner = getattr(related, "business_id", None) if isinstance(related, BusinessScoped) else None
+        if owner is not None and owner != obj.business_id:
+            ident = inspect(related).identity
+            label = f"#{ident[0]}" if ident else "(new)"
+            raise TenancyError(f"{related.__table__.name} {label} belongs to another business "
+                               f"and cannot be referenced")
 
 
 def _attr_for(obj, column) -> str:
