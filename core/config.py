@@ -7,6 +7,7 @@ is expected, instead of failing later somewhere far from the cause.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,10 @@ def _url(schemes):
     def check(key, value):
         if not isinstance(value, str):
             raise ConfigError(f"{key}: expected a URL string, got {value!r}")
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+        except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+            raise ConfigError(f"{key}: not a valid URL ({exc}), got {value!r}") from None
         scheme = parts.scheme.split("+", 1)[0]
         if scheme not in schemes:
             raise ConfigError(f"{key}: expected a URL with scheme {' or '.join(schemes)}, got {value!r}")
@@ -32,7 +36,7 @@ def _url(schemes):
 
 def _of(kind, label):
     def check(key, value):
-        if kind is int and isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        if kind is int and isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
             value = int(value)
         if kind is bool and isinstance(value, str):
             lowered = value.strip().lower()
@@ -42,7 +46,8 @@ def _of(kind, label):
                 value = False
         if kind is list and isinstance(value, str):
             value = [p for p in value.split(os.pathsep) if p]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)) or (
+                kind is list and not all(isinstance(item, str) for item in value)):
             raise ConfigError(f"{key}: expected {label}, got {value!r}")
         return value
     return check
@@ -101,6 +106,7 @@ def load_config(overrides: dict | None = None, config_dir: Path | None = None, e
     """Merge the layers and validate each key; raise ConfigError on the first bad one."""
     environ = os.environ if environ is None else environ
     raw = {key: default for key, (default, _) in SPEC.items()}
+    sources: dict[str, str] = {}  # key -> where its value was set, for error messages
     config_dir = PROJECT_ROOT / "config" if config_dir is None else config_dir
     for path in sorted(Path(config_dir).glob("*.toml")):
         try:
@@ -108,21 +114,22 @@ def load_config(overrides: dict | None = None, config_dir: Path | None = None, e
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path.name}: not valid TOML ({exc})") from None
         for key, value in data.items():
-            _store(raw, key.upper(), value, where=path.name)
+            _store(raw, sources, key.upper(), value, where=f"config/{path.name}: {key}")
     for name, value in environ.items():
         if name.startswith("TESSERA_") and not name.startswith("TESSERA_TEST_"):
-            _store(raw, name[len("TESSERA_"):], value, where="environment TESSERA_")
+            _store(raw, sources, name[len("TESSERA_"):], value, where=f"environment: {name}")
     for key, value in (overrides or {}).items():
-        _store(raw, key.upper(), value, where="overrides")
-    values = {key: SPEC[key][1]("TESSERA_" + key, raw[key]) for key in SPEC}
+        _store(raw, sources, key.upper(), value, where=f"overrides: {key}")
+    values = {key: SPEC[key][1](sources.get(key, "TESSERA_" + key), raw[key]) for key in SPEC}
     config = Config(values)
     if config.is_production and values["SECRET_KEY"] == DEFAULT_SECRET_KEY:
         raise ConfigError("TESSERA_SECRET_KEY: production refuses the default secret key; set a long random value")
     return config
 
 
-def _store(raw, key, value, where):
+def _store(raw, sources, key, value, where):
     if key not in SPEC:
         known = ", ".join(sorted(SPEC))
-        raise ConfigError(f"{where}{key}: unknown setting (known: {known})")
+        raise ConfigError(f"{where}: unknown setting; fix the name (known: {known})")
     raw[key] = value
+    sources[key] = f"TESSERA_{key} ({where.split(':')[0]})"
