@@ -1,0 +1,112 @@
+"""Warehouse services: the one import path for callers (sales_stock, admin, CLI, jobs).
+
+Warehouses are managed here; stock operations live in ``stock``, purchasing in
+``purchasing``, counts in ``counts`` and reorder points in ``reorder``, and are
+re-exported below so callers write ``from addons.warehouse import services``.
+All of them validate, raise UserError, and never commit.
+"""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select, update
+
+from addons.partners.services import EMAIL_RE
+from core.errors import UserError
+
+from .counts import (apply_count, cancel_count, create_count, get_count, import_counts, record_counts,  # noqa: F401
+                     start_count, variance_report)
+from .models import WAREHOUSE_KINDS, StockBalance, Warehouse
+from .purchasing import (add_purchase_line, cancel_purchase_order, create_purchase_order,  # noqa: F401
+                         get_purchase_order, preferred_supplier, receive_purchase_order, send_purchase_order,
+                         set_supplier_product, update_purchase_line)
+from .reorder import (below_reorder_points, draft_purchase_for_shortfall, draft_reorder_purchases,  # noqa: F401
+                      set_reorder_point)
+from .stock import (adjust, check_balances, default_warehouse, deliver, get_warehouse, quantity,  # noqa: F401
+                    receive, release, reserve, restock, scrap, stock_levels, transfer, warehouse_by_code)
+
+CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_\-]{0,31}$")
+FIELDS = ("code", "name", "kind", "street", "city", "region", "postal_code", "country", "contact_name", "phone",
+          "email", "active")
+
+
+def _clean(values: dict) -> dict:
+    problems = []
+    unknown = sorted(set(values) - set(FIELDS))
+    if unknown:
+        problems.append(f"unknown field(s) {', '.join(unknown)}")
+    out = {k: (values.get(k).strip() if isinstance(values.get(k), str) else values.get(k)) for k in FIELDS}
+    out["code"] = (out["code"] or "").upper()
+    if not CODE_RE.match(out["code"]):
+        problems.append(f"code: {values.get('code')!r} must be 1-32 letters, digits, '-' or '_'")
+    if not out["name"]:
+        problems.append("name: required")
+    if out["kind"] not in WAREHOUSE_KINDS:
+        problems.append(f"kind: {out['kind']!r} must be one of {', '.join(WAREHOUSE_KINDS)}")
+    if out["country"]:
+        out["country"] = out["country"].upper()
+        if len(out["country"]) != 2 or not out["country"].isalpha():
+            problems.append(f"country: {out['country']!r} is not a two-letter code")
+    if out["email"] and not EMAIL_RE.match(out["email"]):
+        problems.append(f"email: {out['email']!r} is not an e-mail address")
+    for key in ("street", "city", "region", "postal_code", "country", "contact_name", "phone", "email"):
+        out[key] = out[key] or None
+    out["active"] = True if out["active"] is None else bool(out["active"])
+    if problems:
+        raise UserError("warehouse: " + "; ".join(problems))
+    return out
+
+
+def create_warehouse(session, *, code: str, name: str, kind: str = "main", street=None, city=None, region=None,
+                     postal_code=None, country=None, contact_name=None, phone=None, email=None,
+                     active: bool = True) -> Warehouse:
+    values = _clean(dict(code=code, name=name, kind=kind, street=street, city=city, region=region,
+                         postal_code=postal_code, country=country, contact_name=contact_name, phone=phone,
+                         email=email, active=active))
+    if session.scalar(select(Warehouse.id).where(Warehouse.code == values["code"])):
+        raise UserError(f"warehouse code {values['code']!r} is already used")
+    warehouse = Warehouse(**values)
+    session.add(warehouse)
+    session.flush()
+    return warehouse
+
+
+def update_warehouse(session, warehouse_id: int, **fields) -> Warehouse:
+    warehouse = get_warehouse(session, warehouse_id)
+    current = {k: getattr(warehouse, k) for k in FIELDS}
+    current.update(fields)
+    values = _clean(current)
+    if values["code"] != warehouse.code and session.scalar(
+            select(Warehouse.id).where(Warehouse.code == values["code"], Warehouse.id != warehouse.id)):
+        raise UserError(f"warehouse code {values['code']!r} is already used")
+    for key, value in values.items():
+        setattr(warehouse, key, value)
+    session.flush()
+    return warehouse
+
+
+def set_allow_negative_stock(session, allow: bool) -> None:
+    """Change the business setting and the per-row flag the CHECK constraint reads, together.
+
+    Turning it off is refused while any balance is negative or over-reserved, naming them.
+    """
+    from core.runtime import current
+    from core.settings import set_settings
+    from .stock import fmt, skus
+    if not allow:
+        bad = session.execute(select(StockBalance.variant_id, StockBalance.on_hand, StockBalance.reserved,
+                                     Warehouse.code).join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
+                              .where((StockBalance.on_hand < 0) | (StockBalance.reserved > StockBalance.on_hand))
+                              .limit(20)).all()
+        if bad:
+            names = skus(session, [b[0] for b in bad])
+            listed = "; ".join(f"{names[v]} in {code}: on hand {fmt(o)}, reserved {fmt(r)}" for v, o, r, code in bad)
+            raise UserError(f"cannot forbid negative stock while these balances are negative or over-reserved: "
+                            f"{listed}")
+    runtime = current()
+    set_settings(session, runtime.registry, "warehouse", {"allow_negative_stock": bool(allow)},
+                 runtime.config["SECRET_KEY"])
+    session.execute(update(StockBalance).values(allow_negative=bool(allow)),
+                    execution_options={"synchronize_session": False})
+    session.info["warehouse_allow_negative"] = bool(allow)
+    session.flush()
