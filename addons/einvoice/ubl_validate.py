@@ -67,9 +67,13 @@ def _rules(folder: str, relative: str):
 def _parse(xml: bytes) -> etree._ElementTree:
     parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False, huge_tree=False)
     try:
-        return etree.parse(_bytes_io(xml), parser)
+        tree = etree.parse(_bytes_io(xml), parser)
     except etree.XMLSyntaxError as exc:
         raise UserError(f"not well-formed XML: {exc}") from None
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        # UBL has no DTD; a DOCTYPE here can only be an entity trick (XXE, billion laughs).
+        raise UserError("XML with a DOCTYPE is refused: UBL documents have none")
+    return tree
 
 
 def _bytes_io(xml):
