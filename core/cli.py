@@ -127,8 +127,14 @@ class CliContext:
     def light_runtime(self):
         """Config, database and manifests only: no addon code is imported."""
         if self._runtime is None:
-            from .runtime import build_runtime
-            self._runtime = build_runtime(self.overrides, load=False)
+            # Not build_runtime: that also sets up the job broker, which listings never need.
+            from .addons.registry import Registry
+            from .config import load_config
+            from .db import Database
+            from .runtime import Runtime
+            config = load_config(self.overrides)
+            self._runtime = Runtime(config=config, db=Database(config.database_url),
+                                    registry=Registry.discover(config))
         return self._runtime
 
     @property
