@@ -15,6 +15,7 @@ from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integ
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from addons.partners.models import Partner
 from core.audit import Audited
 from core.db import Base, BusinessScoped, TimestampMixin, utcnow
 
@@ -103,10 +104,24 @@ class Order(Audited, BusinessScoped, TimestampMixin, Base):
     completed_at: Mapped[datetime | None] = mapped_column()
     cancelled_at: Mapped[datetime | None] = mapped_column()
 
+    partner: Mapped[Partner | None] = relationship()
     lines: Mapped[list["OrderLine"]] = relationship(back_populates="order", cascade="all, delete-orphan",
                                                     order_by="OrderLine.sequence")
     payments: Mapped[list["Payment"]] = relationship(back_populates="order", cascade="all, delete-orphan",
                                                      order_by="Payment.id")
+
+    def __init__(self, **kw):
+        # Column defaults apply at flush; services compute with a new order before that.
+        for key in ("subtotal", "discount_total", "tax_total", "shipping_fee", "total", "cod_amount",
+                    "amount_paid", "amount_refunded", "amount_credited", "early_discount",
+                    "term_discount_percent"):
+            kw.setdefault(key, Decimal(0))
+        kw.setdefault("term_days", 0)
+        kw.setdefault("term_discount_days", 0)
+        kw.setdefault("state", states.NEW)
+        kw.setdefault("payment_status", states.UNPAID)
+        kw.setdefault("fulfilment_status", states.UNFULFILLED)
+        super().__init__(**kw)
 
     @property
     def label(self) -> str:
@@ -152,6 +167,11 @@ class OrderLine(BusinessScoped, Base):
     qty_returned: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0))
 
     order: Mapped[Order] = relationship(back_populates="lines")
+
+    def __init__(self, **kw):
+        for key in ("qty_delivered", "qty_returned", "discount_percent"):
+            kw.setdefault(key, Decimal(0))
+        super().__init__(**kw)
 
     def __str__(self):
         return f"{self.sku} x {self.qty}"

@@ -15,7 +15,7 @@ from core.money import quantize
 
 from . import states, terms
 from .models import Payment
-from .totals import clean_amount
+from .totals import clean_amount, fmt
 
 
 def _check_amount(order, raw, label):
@@ -42,7 +42,7 @@ def register_payment(session, order_id: int, amount, method: str, *, paid_on: da
     discount = terms.early_discount(order.total, order.term_discount_percent, order.term_discount_days,
                                     start, paid_on, order.currency) if order.early_discount == 0 else 0
     if amount > balance:
-        raise UserError(f"payment of {amount} {order.currency} is more than the {balance} {order.currency} "
+        raise UserError(f"payment of {fmt(amount, order.currency)} is more than the {fmt(balance, order.currency)} "
                         f"still due on order {order.number}; overpayments are refused")
     was_paid = order.payment_status == states.PAID
     if discount and amount == balance - discount:
@@ -67,8 +67,8 @@ def refund_payment(session, order_id: int, amount, method: str, *, paid_on: date
         raise UserError(f"method: {method!r} is not one of {', '.join(states.PAYMENT_METHODS)}")
     amount = _check_amount(order, amount, "refund amount")
     if amount > order.net_paid:
-        raise UserError(f"refund of {amount} {order.currency} is more than the {order.net_paid} "
-                        f"{order.currency} paid on order {order.number}")
+        raise UserError(f"refund of {fmt(amount, order.currency)} is more than the "
+                        f"{fmt(order.net_paid, order.currency)} paid on order {order.number}")
     payment = Payment(order_id=order.id, kind="refund", method=method, amount=amount,
                       paid_on=paid_on or date.today(), reference=(reference or "").strip() or None,
                       return_id=return_id)

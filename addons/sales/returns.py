@@ -22,7 +22,7 @@ from core.sequences import next_number
 
 from . import states
 from .models import Order, OrderLine, Return, ReturnLine
-from .totals import ZERO, clean_amount
+from .totals import ZERO, clean_amount, fmt, fmt_qty
 
 RETURN_SERIES = "RET"
 
@@ -62,8 +62,8 @@ def create_return(session, order_id: int, lines, *, reason: str = "", refund_amo
         pending = _pending_qty(session, line.id)
         left = line.qty_delivered - line.qty_returned - pending
         if wanted[line.id] > left:
-            problems.append(f"{line.sku}: {wanted[line.id]} to return but only {left} delivered and not yet "
-                            f"returned")
+            problems.append(f"{line.sku}: {fmt_qty(wanted[line.id])} to return but only {fmt_qty(left)} "
+                            f"delivered and not yet returned")
             continue
         amount = quantize(line.total_amount * qty / line.qty, order.currency)
         new_lines.append(ReturnLine(order_line_id=line.id, variant_id=line.variant_id, qty=qty,
@@ -90,7 +90,7 @@ def create_return(session, order_id: int, lines, *, reason: str = "", refund_amo
     applied, available = settlement(order, credit, replacement_total)
     refund = available if refund_amount is None else clean_amount(refund_amount, "refund_amount")
     if refund > available:
-        raise UserError(f"refund_amount: {refund} {order.currency} is more than the {available} {order.currency} "
+        raise UserError(f"refund_amount: {fmt(refund, order.currency)} is more than the {fmt(available, order.currency)} "
                         f"the customer has paid beyond what they keep (returned value {credit}"
                         f"{f', {applied} to the replacement order' if applied else ''})")
     if quantize(refund, order.currency) != refund:
@@ -144,7 +144,8 @@ def receive_return(session, return_id: int) -> Return:
         line: OrderLine = rl.order_line
         left = line.qty_delivered - line.qty_returned
         if rl.qty > left:
-            raise UserError(f"{line.sku}: {rl.qty} to return but only {left} delivered and not yet returned")
+            raise UserError(f"{line.sku}: {fmt_qty(rl.qty)} to return but only {fmt_qty(left)} delivered and "
+                            f"not yet returned")
         line.qty_returned = line.qty_returned + rl.qty
     refresh_fulfilment_status(order)
     ret.state = "received"
@@ -152,8 +153,8 @@ def receive_return(session, return_id: int) -> Return:
     replacement = session.get(Order, ret.replacement_order_id) if ret.replacement_order_id else None
     applied, refundable = settlement(order, ret.credit_amount, replacement.balance if replacement else ZERO)
     if ret.refund_amount > refundable:
-        raise UserError(f"return {ret.number}: the refund of {ret.refund_amount} {order.currency} is now more than "
-                        f"the {refundable} {order.currency} refundable; change the refund amount")
+        raise UserError(f"return {ret.number}: the refund of {fmt(ret.refund_amount, order.currency)} is now more than "
+                        f"the {fmt(refundable, order.currency)} refundable; change the refund amount")
     order.amount_credited = order.amount_credited + ret.credit_amount
     if applied > 0:
         # Money paid on the original order moves to the replacement: out of one, into the other.

@@ -24,19 +24,16 @@ from core.sequences import next_number
 
 from . import states, terms
 from .models import Order, OrderLine, PaymentTerm
-from .totals import ZERO, clean_amount, line_amounts, order_amounts
+from .totals import ZERO, clean_amount, fmt, fmt_qty, line_amounts, order_amounts
 
 ORDER_SERIES = "SO"
 
 
 # ---------------------------------------------------------------- lookups
 
-def get_order(session, order_id: int, *, lock: bool = False) -> Order:
+def get_order(session, order_id: int) -> Order:
     """The order of the session's business, or NotFound (another business's order is not found either)."""
-    stmt = select(Order).where(Order.id == order_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    order = session.execute(stmt).scalar_one_or_none()
+    order = session.execute(select(Order).where(Order.id == order_id)).scalar_one_or_none()
     if order is None:
         raise NotFound(f"order #{order_id} does not exist")
     return order
@@ -71,30 +68,36 @@ def create_payment_term(session, *, code: str, name: str, days: int = 0, discoun
                         discount_days: int = 0) -> PaymentTerm:
     """'IMMEDIATE' (days 0), 'NET30' (days 30), '2/10NET30' (days 30, 2 % within 10 days)..."""
     code = (code or "").strip().upper()
+    term = PaymentTerm(code=code, name=(name or "").strip(), days=days, discount_days=discount_days,
+                       discount_percent=clean_amount(discount_percent, "discount_percent"))
+    validate_payment_term(term)
+    if session.scalar(select(PaymentTerm.id).where(PaymentTerm.code == code)):
+        raise UserError(f"code: payment term {code!r} already exists")
+    session.add(term)
+    session.flush()
+    return term
+
+
+def validate_payment_term(term: PaymentTerm) -> None:
+    """The rules of a term, for creation and for edits in the admin."""
     problems = []
-    if not code or len(code) > 32:
+    days, pct, discount_days = term.days, term.discount_percent or Decimal(0), term.discount_days
+    if not term.code or len(term.code) > 32:
         problems.append("code: 1-32 characters required")
-    if not (name or "").strip():
+    if not term.name:
         problems.append("name: required")
     if not isinstance(days, int) or isinstance(days, bool) or days < 0:
         problems.append(f"days: a whole number of days, 0 or more, got {days!r}")
-    pct = clean_amount(discount_percent, "discount_percent")
-    if pct >= 100:
-        problems.append(f"discount_percent: must be below 100, got {pct}")
+    if pct < 0 or pct >= 100:
+        problems.append(f"discount_percent: from 0 to below 100, got {pct}")
     if not isinstance(discount_days, int) or isinstance(discount_days, bool) or discount_days < 0:
         problems.append(f"discount_days: a whole number of days, 0 or more, got {discount_days!r}")
     elif isinstance(days, int) and discount_days > days:
         problems.append(f"discount_days: {discount_days} is after the due date (net {days} days)")
     if pct > 0 and not discount_days:
         problems.append("discount_days: an early-payment discount needs the number of days it applies")
-    if code and session.scalar(select(PaymentTerm.id).where(PaymentTerm.code == code)):
-        problems.append(f"code: payment term {code!r} already exists")
     if problems:
         raise UserError("; ".join(problems))
-    term = PaymentTerm(code=code, name=name.strip(), days=days, discount_percent=pct, discount_days=discount_days)
-    session.add(term)
-    session.flush()
-    return term
 
 
 def get_payment_term(session, code: str) -> PaymentTerm:
@@ -290,7 +293,8 @@ def recompute(order: Order) -> None:
     order.subtotal, order.discount_total = totals.subtotal, totals.discount_total
     order.tax_total, order.total = totals.tax_total, totals.total
     if order.cod_amount > order.total:
-        raise UserError(f"cod_amount: {order.cod_amount} is more than the order total {order.total}")
+        raise UserError(f"cod_amount: {fmt(order.cod_amount, order.currency)} is more than the order total "
+                        f"{fmt(order.total, order.currency)}")
     refresh_payment_status(order)
 
 
@@ -341,7 +345,7 @@ def cancel_order(session, order_id: int, reason: str = "") -> Order:
     if any(line.qty_delivered > 0 for line in order.lines):
         raise UserError(f"order {order.number} has delivered goods; create a return instead of cancelling")
     if order.net_paid > 0:
-        raise UserError(f"order {order.number} has {order.net_paid} {order.currency} paid; "
+        raise UserError(f"order {order.number} has {fmt(order.net_paid, order.currency)} paid; "
                         f"refund it before cancelling")
     was_confirmed = order.state == states.PROCESSING
     order.state = target
@@ -370,7 +374,7 @@ def deliver_order(session, order_id: int, quantities: dict[int, object]) -> Orde
             continue
         left = line.qty - line.qty_delivered
         if qty > left:
-            problems.append(f"{line.sku}: {qty} to deliver but only {left} left to deliver")
+            problems.append(f"{line.sku}: {fmt_qty(qty)} to deliver but only {fmt_qty(left)} left to deliver")
             continue
         moved.append((line, qty))
     if problems or not moved:
@@ -389,7 +393,7 @@ def complete_order(session, order_id: int) -> Order:
     order = get_order(session, order_id)
     target = states.check_transition(order, "complete")
     if order.balance > 0 and order.term_days == 0:
-        raise UserError(f"order {order.number} still has {order.balance} {order.currency} to pay and is due "
+        raise UserError(f"order {order.number} still has {fmt(order.balance, order.currency)} to pay and is due "
                         f"on receipt; register the payment before completing")
     moved = [(line, line.qty - line.qty_delivered) for line in order.lines if line.qty_delivered < line.qty]
     _deliver(order, moved)
@@ -408,7 +412,7 @@ def _deliver(order, moved):
 
 def _payload(moved) -> list:
     """[[order_line_id, variant_id, "qty"], ...]: JSON-able, Decimal as text."""
-    return [[line.id, line.variant_id, str(qty)] for line, qty in moved]
+    return [[line.id, line.variant_id, fmt_qty(qty)] for line, qty in moved]
 
 
 from .payments import refund_payment, register_payment  # noqa: E402,F401  one import point for callers

@@ -74,3 +74,13 @@ def order_amounts(lines: list[LineAmounts], shipping_fee: Decimal, shipping_paid
     shipping = quantize(shipping_fee, currency) if shipping_paid_by == "customer" else ZERO
     return OrderAmounts(subtotal=subtotal, discount_total=discount, tax_total=tax, shipping=shipping,
                         total=subtotal + tax + shipping)
+
+
+def fmt(amount, currency: str) -> str:
+    """An amount for a message: '50000 VND', '12.30 USD' (stored values carry 4 decimals)."""
+    return f"{quantize(amount, currency)} {currency}"
+
+
+def fmt_qty(qty) -> str:
+    """A quantity without trailing zeros: '3', '2.5' (stored values carry 3 decimals)."""
+    return format(Decimal(qty).normalize(), "f")
