@@ -127,12 +127,15 @@ def enqueue(session: Session, actor: str, delay_seconds: float | None = None,
     if attempts < 1:
         raise UserError(f"job {actor}: max_attempts must be at least 1")
     now = utcnow()
+    # relayed_at is stamped optimistically: the relay right after commit clears it
+    # if the broker refuses, so the sweep picks the row up after a short grace; a
+    # process dying between commit and relay is caught once a claim period passed.
     job = OutboxJob(business_id=session.info.get("business_id"), actor=actor, args=kwargs, state="pending",
                     attempts=0, max_attempts=attempts,
-                    available_at=now + timedelta(seconds=delay_seconds or 0), created_at=now)
+                    available_at=now + timedelta(seconds=delay_seconds or 0), created_at=now, relayed_at=now)
     session.add(job)
     session.flush()
-    _pending(session).append(job.id)
+    _pending(session).append((job.id, actor, job.available_at))
     return job
 
 
@@ -142,15 +145,19 @@ def _pending(session: Session) -> list:
 
 @event.listens_for(Session, "after_commit")
 def _relay_after_commit(session: Session):
-    ids = session.info.pop("outbox_pending", None)
-    if not ids:
+    rows = session.info.pop("outbox_pending", None)
+    if not rows:
         return
     try:
         binding = binding_for(session)
     except RuntimeError:
-        log.warning("outbox: jobs %s committed without a bound broker; the sweep will relay them", ids)
+        log.warning("outbox: jobs %s committed without a bound broker; the sweep will relay them",
+                    [r[0] for r in rows])
         return
-    relay(binding, ids)
+    sent = _send(binding, rows)
+    if len(sent) < len(rows):
+        unsent = [r[0] for r in rows if r[0] not in set(sent)]
+        _stamp(binding.runtime, unsent, None)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -159,10 +166,10 @@ def _forget_after_rollback(session: Session):
 
 
 def relay(binding: Binding, ids) -> int:
-    """Send the jobs ``ids`` to the broker and stamp them relayed; return how many went.
+    """Send the pending jobs ``ids`` to the broker and stamp them relayed; return how many went.
 
-    A broker failure is logged and leaves the rows unrelayed for ``sweep``: the
-    caller's commit already happened and must not fail because of transport.
+    A broker failure is logged and leaves the rows for ``sweep``: the caller's
+    commit already happened and must not fail because of transport.
     """
     runtime = binding.runtime
     with runtime.session(all_businesses=True) as session:
@@ -170,26 +177,36 @@ def relay(binding: Binding, ids) -> int:
                                .where(OutboxJob.id.in_(list(ids)), OutboxJob.state == "pending")).all()
     if not rows:
         return 0
+    sent = _send(binding, rows)
+    if sent:
+        _stamp(runtime, sent, utcnow())
+    return len(sent)
+
+
+def _send(binding: Binding, rows) -> list[int]:
+    """Put one message per (id, actor, available_at) on the broker; return the ids that went."""
     from dramatiq import Message
     sent = []
     now = utcnow()
     try:
         for job_id, actor, available_at in rows:
             message = Message(queue_name=QUEUE, actor_name=actor, args=(job_id,), kwargs={}, options={})
-            delay = _aware(available_at) - now
-            ms = int(delay.total_seconds() * 1000)
+            ms = int((_aware(available_at) - now).total_seconds() * 1000)
             binding.broker.enqueue(message, delay=ms if ms > 0 else None)
             sent.append(job_id)
     except Exception as exc:  # broker down: the database keeps the job for the sweep
         log.warning("outbox: relay to broker failed after %d of %d jobs (%s: %s); the sweep will retry",
                     len(sent), len(rows), type(exc).__name__, exc)
-    if sent:
-        try:
-            with runtime.transaction(all_businesses=True) as session:
-                session.execute(update(OutboxJob).where(OutboxJob.id.in_(sent)).values(relayed_at=utcnow()))
-        except Exception as exc:  # only costs a duplicate relay later, which the claim absorbs
-            log.warning("outbox: could not stamp %d relayed jobs (%s)", len(sent), exc)
-    return len(sent)
+    return sent
+
+
+def _stamp(runtime, ids, relayed_at):
+    try:
+        with runtime.transaction(all_businesses=True) as session:
+            session.execute(update(OutboxJob).where(OutboxJob.id.in_(list(ids)))
+                            .values(relayed_at=relayed_at).execution_options(synchronize_session=False))
+    except Exception as exc:  # costs at most a late or duplicate relay, which the claim absorbs
+        log.warning("outbox: could not stamp %d jobs as relayed=%s (%s)", len(ids), relayed_at, exc)
 
 
 def _aware(value: datetime) -> datetime:
@@ -206,24 +223,27 @@ def execute(runtime, actor: str, job_id: int) -> str:
     """
     now = utcnow()
     claim_seconds = runtime.config["OUTBOX_CLAIM_SECONDS"]
+    table = OutboxJob.__table__
     with runtime.transaction(all_businesses=True) as session:
-        claimed = session.execute(
-            update(OutboxJob)
-            .where(OutboxJob.id == job_id, OutboxJob.state == "pending",
-                   OutboxJob.available_at <= now + timedelta(seconds=2))
-            .values(state="running", attempts=OutboxJob.attempts + 1,
+        # One statement claims and reads the row (RETURNING: SQLite >= 3.35, PostgreSQL).
+        job = session.execute(
+            update(table)
+            .where(table.c.id == job_id, table.c.state == "pending",
+                   table.c.available_at <= now + timedelta(seconds=2))
+            .values(state="running", attempts=table.c.attempts + 1,
                     claimed_until=now + timedelta(seconds=claim_seconds))
-            .execution_options(synchronize_session=False)).rowcount
-        if not claimed:
+            .returning(table.c.actor, table.c.business_id, table.c.args, table.c.attempts,
+                       table.c.max_attempts)).one_or_none()
+        if job is None:
             log.debug("job #%s (%s): not pending or not yet due; duplicate delivery ignored", job_id, actor)
             return "ignored"
-        job = session.get(OutboxJob, job_id)
         addon = job.actor.split(".", 1)[0]
         if addon != "core" and job.business_id is not None and \
                 addon not in enabled_addons(session, job.business_id):
-            log.info("job #%s %s skipped: addon '%s' is disabled for business %s",
-                     job_id, job.actor, addon, job.business_id)
-            _finish(job, "skipped", f"addon '{addon}' is disabled for business {job.business_id}")
+            reason = f"addon '{addon}' is disabled for business {job.business_id}"
+            log.info("job #%s %s skipped: %s", job_id, job.actor, reason)
+            session.execute(update(table).where(table.c.id == job_id)
+                            .values(state="skipped", claimed_until=None, finished_at=now, last_error=reason))
             return "skipped"
         business_id, args, attempt, max_attempts = job.business_id, dict(job.args or {}), job.attempts, \
             job.max_attempts
@@ -266,14 +286,6 @@ def backoff_seconds(runtime, attempt: int) -> float:
     return min(MAX_BACKOFF_SECONDS, base * 2 ** (attempt - 1)) * (0.75 + random.random() / 2)
 
 
-def _finish(job: OutboxJob, state: str, error: str | None):
-    job.state = state
-    job.claimed_until = None
-    job.finished_at = utcnow()
-    if error is not None:
-        job.last_error = error
-
-
 def _settle(runtime, job_id: int, attempt: int, state: str, error: str | None, retry_in: float = 0) -> str:
     """Record the outcome, fenced by the attempt number: a worker whose claim expired
     and was taken over by another must not overwrite that one's result."""
@@ -284,10 +296,10 @@ def _settle(runtime, job_id: int, attempt: int, state: str, error: str | None, r
         values.update(available_at=utcnow() + timedelta(seconds=retry_in), relayed_at=None)
     else:
         values["finished_at"] = utcnow()
+    table = OutboxJob.__table__
     with runtime.transaction(all_businesses=True) as session:
-        done = session.execute(update(OutboxJob).where(OutboxJob.id == job_id, OutboxJob.state == "running",
-                                                       OutboxJob.attempts == attempt)
-                               .values(**values).execution_options(synchronize_session=False)).rowcount
+        done = session.execute(update(table).where(table.c.id == job_id, table.c.state == "running",
+                                                   table.c.attempts == attempt).values(**values)).rowcount
     if not done:
         log.warning("job #%s: outcome %s not recorded, its claim was taken over", job_id, state)
         return "ignored"
@@ -326,11 +338,11 @@ def retry_job(session: Session, job_id: int) -> OutboxJob:
     job.state = "pending"
     job.attempts = 0
     job.available_at = utcnow()
-    job.relayed_at = None
+    job.relayed_at = job.available_at
     job.finished_at = None
     job.claimed_until = None
     session.flush()
-    _pending(session).append(job.id)
+    _pending(session).append((job.id, job.actor, job.available_at))
     return job
 
 
@@ -340,7 +352,8 @@ def sweep(runtime, now: datetime | None = None, relay_grace_seconds: float = 30,
     - running rows whose claim expired (worker killed): back to pending, or dead
       when the retry budget is spent;
     - pending rows never relayed (broker down at commit) once ``relay_grace_seconds``
-      old, and rows relayed so long ago (a claim period) that the message must be lost.
+      old, and rows relayed so long ago (a claim period) that the message must be
+      lost (a broker restart, or a process that died between commit and relay).
     """
     now = now or utcnow()
     claim = timedelta(seconds=runtime.config["OUTBOX_CLAIM_SECONDS"])
@@ -398,6 +411,11 @@ def register_actors(runtime) -> Binding:
                                               time_limit=time_limit)
     events.bind_events(runtime)
     return binding
+
+
+@core_job("ping")
+def ping(ctx, **_):
+    """Does nothing: proves a worker takes jobs end to end (``jobs ping``, the outbox benchmark)."""
 
 
 # ---------------------------------------------------------------- entry points (see core.jobs_broker)

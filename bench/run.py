@@ -1,0 +1,122 @@
+"""The one benchmark runner: ``python bench/run.py [NAME ...] [--quick]``.
+
+Collects core benchmarks (bench/core_bench.py) and each addon's ``bench``
+provide (manifest ``[provides] bench = ".bench:BENCHMARKS"``: a list of
+functions ``fn(quick)`` or ``fn(quick, backend)`` returning a result dict or a
+list of them). Prints one JSON object per result on stdout, a readable table on
+stderr, and exits non-zero if any benchmark failed.
+
+NAME selects benchmarks by function name (``startup``), by ``addon.function``,
+or by addon (``catalog``).
+"""
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+KEYS = ("name", "value", "unit", "floor", "floor_unit", "ratio", "backend", "params")
+
+
+def backend_name() -> str:
+    url = os.environ.get("TESSERA_BENCH_DATABASE_URL", "")
+    return "postgresql" if url.startswith("postgresql") else "sqlite"
+
+
+def collect() -> list[tuple[str, str, object]]:
+    """(owner, name, fn) for core and for every discovered addon that provides benchmarks."""
+    import core_bench
+    found = [("core", fn.__name__, fn) for fn in core_bench.BENCHMARKS]
+    from core.addons.registry import Registry, import_string
+    from core.config import load_config
+    registry = Registry.discover(load_config())
+    for name, manifest in registry.manifests.items():
+        target = manifest.provides.get("bench")
+        if target:
+            for fn in import_string(manifest.resolve(target)):
+                found.append((name, fn.__name__, fn))
+    return found
+
+
+def selected(owner: str, name: str, wanted: list[str]) -> bool:
+    return not wanted or any(w in (name, owner, f"{owner}.{name}") for w in wanted)
+
+
+def call(fn, quick: bool, backend: str) -> list[dict]:
+    params = inspect.signature(fn).parameters
+    out = fn(quick, backend) if len(params) >= 2 else fn(quick)
+    rows = [out] if isinstance(out, dict) else list(out)
+    for row in rows:
+        missing = [k for k in KEYS if k not in row]
+        if missing:
+            raise ValueError(f"{fn.__module__}.{fn.__name__} returned a result without {', '.join(missing)}")
+        if row["ratio"] is None and row["floor"]:
+            row["ratio"] = row["value"] / row["floor"]
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    head = ("benchmark", "value", "floor", "ratio", "backend")
+    lines = [(r["name"], f"{r['value']:.4g} {r['unit']}", f"{r['floor']:.4g} {r['floor_unit']}",
+              "" if r["ratio"] is None else f"{r['ratio']:.3f}", r["backend"]) for r in rows]
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *lines)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([fmt.format(*head), fmt.format(*("-" * w for w in widths))] +
+                     [fmt.format(*line) for line in lines])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", metavar="NAME", help="benchmarks to run (default: all)")
+    parser.add_argument("--quick", action="store_true", help="fewer iterations, for CI and smoke runs")
+    parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(Path(__file__).parent))
+    benchmarks = collect()
+    if args.list:
+        for owner, name, fn in benchmarks:
+            doc = (inspect.getdoc(fn) or "").splitlines()[:1]
+            print(f"{owner}.{name}\t{doc[0] if doc else ''}")
+        return 0
+    chosen = [b for b in benchmarks if selected(b[0], b[1], args.names)]
+    unknown = [w for w in args.names if not any(selected(o, n, [w]) for o, n, _ in benchmarks)]
+    if unknown:
+        known = ", ".join(f"{o}.{n}" for o, n, _ in benchmarks)
+        print(f"error: no benchmark {', '.join(unknown)} (known: {known})", file=sys.stderr)
+        return 2
+    backend = backend_name()
+    rows, failed = [], []
+    for owner, name, fn in chosen:
+        started = time.perf_counter()
+        print(f"running {owner}.{name}{' (quick)' if args.quick else ''} ...", file=sys.stderr, flush=True)
+        try:
+            results = call(fn, args.quick, backend)
+        except Exception as exc:
+            failed.append(f"{owner}.{name}")
+            print(f"error: {owner}.{name} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            traceback.print_exc(file=sys.stderr)
+            continue
+        for row in results:
+            row = {k: row[k] for k in KEYS} | {k: v for k, v in row.items() if k not in KEYS}
+            print(json.dumps(row, default=str), flush=True)
+            rows.append(row)
+        print(f"  {owner}.{name} took {time.perf_counter() - started:.1f}s", file=sys.stderr)
+    if rows:
+        print("\n" + table(rows), file=sys.stderr)
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
