@@ -16,7 +16,7 @@ from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Email, Optional
+from wtforms.validators import DataRequired, Optional
 
 from .admin import SecureModelView
 from .auth import all_permissions, check_password_strength, create_user, hash_password
@@ -57,6 +57,13 @@ class BusinessView(SecureModelView):
             return query
         return query.filter(Business.id == current_business_id())
 
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        form.currency.validators = [Optional()]  # create_business derives it from the country
+        form.currency.flags.required = False
+        form.currency.description = gettext("Leave empty to use the country's currency.")
+        return form
+
     def edit_form(self, obj=None):
         form = super().edit_form(obj)
         del form.slug  # the slug names the business in URLs and CLI commands; it does not move
@@ -67,6 +74,7 @@ class BusinessView(SecureModelView):
         values = {k: (v or None) if k in ("currency", "tax_id") else v for k, v in form.data.items()
                   if k != "csrf_token"}
         values["languages"] = values.get("languages") or ["en"]
+        db().rollback()  # end the request's write transaction: the new tenant is written by its own
         try:
             with current_runtime().transaction(all_businesses=True) as session:
                 business = create_business(session, **values)
@@ -95,7 +103,7 @@ class BusinessView(SecureModelView):
 
 
 class NewUserForm(BaseForm):
-    email = StringField(lazy_gettext("E-mail"), validators=[DataRequired(), Email()])
+    email = StringField(lazy_gettext("E-mail"), validators=[DataRequired()])
     name = StringField(lazy_gettext("Name"))
     password = PasswordField(lazy_gettext("Password"), validators=[DataRequired()])
     role = SelectField(lazy_gettext("Role"), coerce=int)
