@@ -7,7 +7,7 @@ tables. PostgreSQL upgrades hold an advisory lock so two processes migrating at
 once run one after the other.
 """
 from alembic import context
-from sqlalchemy import text
+from sqlalchemy import MetaData, text
 
 from core.addons.migrate import VERSION_TABLE, migration_engine, owner_of
 from core.db import Base
@@ -49,10 +49,36 @@ def process_revision_directives(ctx, revision, directives):
         directives[:] = []
 
 
+def target_metadata():
+    """All tables, or for one owner's revision only its tables and the tables they reference.
+
+    A subset, because other modules may have put tables in Base.metadata whose
+    foreign keys point at tables nobody imported in this process (a migration
+    script importing its addon's helpers, say); sorting those would fail.
+    """
+    if target is None:
+        return Base.metadata
+    subset = MetaData(naming_convention=Base.metadata.naming_convention)
+    todo = [t for t in Base.metadata.tables.values() if owner_of(t.name, owners) == target]
+    seen = set()
+    while todo:
+        table = todo.pop()
+        if table.name in seen:
+            continue
+        seen.add(table.name)
+        for fk in table.foreign_keys:
+            referred = Base.metadata.tables.get(fk.target_fullname.rsplit(".", 1)[0])
+            if referred is not None:
+                todo.append(referred)
+    for name in sorted(seen):
+        Base.metadata.tables[name].to_metadata(subset)
+    return subset
+
+
 def _configure(connection):
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=target_metadata(),
         version_table=VERSION_TABLE,
         include_name=include_name,
         include_object=include_object,

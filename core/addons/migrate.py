@@ -232,7 +232,7 @@ def unmigrated_tables(runtime) -> dict[str, list[str]]:
     existing = set(inspect(runtime.db.engine).get_table_names())
     names = runtime.registry.names
     out: dict[str, list[str]] = {}
-    for table in Base.metadata.sorted_tables:
+    for table in Base.metadata.tables.values():
         owner = owner_of(table.name, names)
         if table.name not in existing and owner is not None and (owner == CORE_BRANCH or owner in names):
             out.setdefault(owner, []).append(table.name)
