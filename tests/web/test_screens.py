@@ -122,8 +122,9 @@ def test_language_switcher_shows_korean_and_is_remembered(runtime, app, make_bus
         assert session.scalar(select(User.locale).where(User.email == email)) == "ko"
     client.post("/language", {"locale": "vi"})
     assert "Đăng xuất" in client.get("/admin/").get_data(as_text=True)
+    client.post("/language", {"locale": "en"})
     client.post("/language", {"locale": "xx"})
-    assert "Unknown language" in client.get("/admin/").get_data(as_text=True) or True
+    assert "Unknown language" in client.get("/admin/").get_data(as_text=True)
 
 
 def test_login_page_follows_accept_language(client):
@@ -140,8 +141,7 @@ def test_superuser_creates_business_through_the_service(runtime, make_user, clie
     ok = client.post("/admin/core_business/new/", {"name": "Seoul Store", "slug": "seoul-store-web",
                                                     "country": "KR", "timezone": "Asia/Seoul",
                                                     "languages": ["ko", "en"]})
-    import re
-    assert ok.status_code == 302, re.sub(r'\s+',' ',re.sub('<[^>]+>',' ',ok.get_data(as_text=True)))[-1500:]
+    assert ok.status_code == 302
     with runtime.session() as session:
         business = session.scalar(select(Business).where(Business.slug == "seoul-store-web"))
         assert business.currency == "KRW"
@@ -187,7 +187,6 @@ def test_users_and_roles_screens(runtime, make_business, make_user, client_for):
     with runtime.session(business.id) as session:
         member = session.scalar(select(Membership).join(User).where(User.email == "clerk-web@example.com"))
         assert member.role_id == clerk.id
-    clerk_client = client_for("clerk-web@example.com") if False else None
     from .conftest import Client
     c = Client(client.c.application.test_client())
     assert c.post("/login", {"email": "clerk-web@example.com", "password": "long enough pw"}).status_code == 302
