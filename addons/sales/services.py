@@ -55,6 +55,12 @@ def find_order(session, ref: str) -> Order:
     return order
 
 
+def quantize_money(amount, currency: str) -> Decimal:
+    """A stored amount (4 decimals) shown with the currency's own decimals."""
+    from core.money import quantize
+    return quantize(amount, currency)
+
+
 def _business(session) -> Business:
     business_id = session.info.get("business_id")
     if business_id is None:
