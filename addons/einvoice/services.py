@@ -179,10 +179,14 @@ def recompute(doc: Document) -> None:
     currency = doc.currency
     for line in doc.lines:
         exact = line.quantity * line.unit_price * (HUNDRED - line.discount_percent) / HUNDRED
-        line.net_amount = quantize(exact, currency)
-        rate = line.tax_rate or Decimal(0)
-        raw_tax = line.net_amount * rate
-        line.tax_amount = quantize(raw_tax, currency) if doc.rounding == "line" else raw_tax.quantize(FOUR)
+        net = quantize(exact, currency)
+        raw_tax = net * (line.tax_rate or Decimal(0))
+        tax = quantize(raw_tax, currency) if doc.rounding == "line" else raw_tax.quantize(FOUR)
+        # Assign only real changes: an untouched line stays clean (no UPDATE, no fence check).
+        if line.net_amount != net:
+            line.net_amount = net
+        if line.tax_amount != tax:
+            line.tax_amount = tax
     doc.subtotal = sum((line.net_amount for line in doc.lines), Decimal(0))
     doc.tax_total = sum((group["tax"] for group in tax_breakdown(doc)), Decimal(0))
     doc.total = doc.subtotal + doc.tax_total
