@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.money import quantize
-
 CREDIT_TYPES = frozenset({"credit_note"})
 DOCUMENT_TYPES = ("vat_invoice", "sales_invoice", "credit_note", "adjustment_invoice",
                   "replacement_invoice", "receipt")
@@ -43,35 +41,13 @@ def category_of(line) -> str:
 
 
 def tax_breakdown(document) -> list[dict]:
-    """Per (category, rate) totals: ``[{rate, category, base, tax}]``, rate a fraction or None.
+    """Per (category, rate) totals ``[{rate, category, base, tax}]``: the documents service's own.
 
-    The documents' own ``services.tax_breakdown`` is the authority when it is
-    installed; this grouping of the stored line amounts is what it computes and
-    lets the renderers work on a document that has no services behind it.
+    Imported late because the service module imports this addon's models,
+    which the renderers must not need for a preview object.
     """
-    try:
-        from addons.einvoice.services import tax_breakdown as service_breakdown
-    except ImportError:
-        service_breakdown = None
-    if service_breakdown is not None:
-        try:
-            return list(service_breakdown(document))
-        except (AttributeError, TypeError):
-            pass  # a plain preview object the service cannot read: group locally
-    groups: dict[tuple, dict] = {}
-    for line in lines_of(document):
-        rate = None if line.tax_rate is None else Decimal(line.tax_rate)
-        key = (category_of(line), rate)
-        group = groups.setdefault(key, {"category": key[0], "rate": rate,
-                                        "base": Decimal(0), "tax": Decimal(0)})
-        group["base"] += Decimal(line.net_amount)
-        group["tax"] += Decimal(line.tax_amount or 0)
-    result = []
-    for group in groups.values():
-        group["base"] = quantize(group["base"], document.currency)
-        group["tax"] = quantize(group["tax"], document.currency)
-        result.append(group)
-    return sorted(result, key=lambda g: (g["category"], g["rate"] if g["rate"] is not None else Decimal(-1)))
+    from .services import tax_breakdown as service_breakdown
+    return list(service_breakdown(document))
 
 
 def corrected_document(document):
