@@ -19,6 +19,7 @@ from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import tools as sqla_tools
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.helpers import flash_errors, get_redirect_target
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
@@ -78,12 +79,28 @@ class SecureView(SecureAccess, flask_admin.BaseView):
     """A non-model admin page with the same checks (set ``addon`` and ``permission``)."""
 
 
+def coerce_key(column, raw):
+    """A key from a URL or form as the column's Python type (PostgreSQL will not compare int to text).
+
+    Raises ValueError for junk, which callers turn into "not found".
+    """
+    try:
+        return column.type.python_type(raw)
+    except (TypeError, ValueError, NotImplementedError) as exc:
+        raise ValueError(f"bad key {raw!r}") from exc
+
+
 class FencedAjaxLoader(QueryAjaxModelLoader):
     """Ajax lookups through the fenced session; ``get_one`` by query, never the identity map."""
 
     def get_one(self, pk):
+        column = getattr(self.model, self.pk)
+        try:
+            key = coerce_key(column, pk)
+        except ValueError:
+            return None
         with self.session.no_autoflush:
-            return self.get_query().filter(getattr(self.model, self.pk) == pk).one_or_none()
+            return self.get_query().filter(column == key).one_or_none()
 
 
 class SecureModelView(SecureAccess, ModelView):
@@ -157,10 +174,9 @@ class SecureModelView(SecureAccess, ModelView):
         for name, raw in zip(names, values):
             column = getattr(self.model, name)
             try:
-                value = column.type.python_type(raw)
-            except (TypeError, ValueError, NotImplementedError):
+                query = query.filter(column == coerce_key(column, raw))
+            except ValueError:
                 abort(404)
-            query = query.filter(column == value)
         row = query.one_or_none()
         if row is None:
             abort(404)
@@ -172,13 +188,29 @@ class SecureModelView(SecureAccess, ModelView):
         return loader
 
     def handle_action(self, return_view=None):
-        """Every selected id must be one of this business's rows, or the whole action is a 404."""
-        ids = request.form.getlist("rowid")
-        if ids:
-            found = sqla_tools.get_query_for_ids(self.get_query(), self.model, ids).count()
-            if found != len(set(ids)):
+        """Run a mass action on typed ids, all of which must be this business's rows (else 404)."""
+        form = self.action_form()
+        if not self.validate_form(form):
+            flash_errors(form, message="Failed to perform action. %(error)s")
+            return redirect(get_redirect_target() or self.get_url(".index_view"))
+        raw_ids = request.form.getlist("rowid")
+        if isinstance(self._primary_key, tuple):
+            ids = raw_ids  # composite keys: Flask-Admin's own encoding, fenced by get_query below
+        else:
+            column = getattr(self.model, self._primary_key)
+            try:
+                ids = [coerce_key(column, raw) for raw in raw_ids]
+            except ValueError:
                 abort(404)
-        return super().handle_action(return_view)
+        if ids and sqla_tools.get_query_for_ids(self.get_query(), self.model, ids).count() != len(set(ids)):
+            abort(404)
+        action_name = form.action.data
+        handler = self._actions_data.get(action_name)
+        if handler and self.is_action_allowed(action_name):
+            response = handler[0](ids)
+            if response is not None:
+                return response
+        return redirect(get_redirect_target() or self.get_url(".index_view"))
 
     # ------------------------------------------------------------ errors
     def handle_view_exception(self, exc):

@@ -74,6 +74,11 @@ def test_actions_with_a_foreign_id_are_404_and_change_nothing(runtime, two_busin
     assert response.status_code == 302
     with runtime.session(a.id) as session:
         assert session.get(Note, own).archived is True
+    response = client.post(f"{BASE}/action/", {"action": "delete", "rowid": [str(own)]})
+    assert response.status_code == 302
+    with runtime.session(a.id) as session:
+        assert session.get(Note, own) is None
+    assert client.post(f"{BASE}/action/", {"action": "archive", "rowid": ["not-a-number"]}).status_code == 404
 
 
 def test_export_contains_only_own_rows(two_businesses):
