@@ -48,3 +48,7 @@ def level(runtime, shop, sku, warehouse=None):
     with runtime.session(shop.business_id) as session:
         rows = wh.stock_levels(session, warehouse or shop.main, [shop.variants[sku]])
     return (rows[0]["on_hand"], rows[0]["reserved"]) if rows else (Decimal(0), Decimal(0))
+
+
+# Web fixtures (app over the shared runtime, users with roles, CSRF-aware client) for the admin tests.
+from tests.web.conftest import app, client_for, make_user  # noqa: E402,F401

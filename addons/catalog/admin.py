@@ -1,0 +1,223 @@
+"""Catalog screens: products (with margin), variants, categories, brands, tax classes,
+channel price lists, and the CSV import/export page.
+
+Creates and edits go through the services (the same validation as the CSV import
+and the API). Lists sort only on indexed columns and page without a COUNT(*).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Response, flash, request
+from flask_admin import expose
+from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual
+from sqlalchemy import select
+from wtforms import StringField
+
+from addons.partners.admin import ServiceForms
+from core.admin import SecureModelView, SecureView
+from core.errors import UserError
+from core.web.context import db
+
+from . import csvio, services
+from .models import CHANNELS, Brand, Category, PriceList, PriceListItem, Product, TaxClass, Variant
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def parse_attributes(text: str | None) -> dict | None:
+    """'colour=Red,Blue; size=S,M' -> {"colour": ["Red", "Blue"], "size": ["S", "M"]}."""
+    if not text or not text.strip():
+        return None
+    out = {}
+    for part in [p for p in text.split(";") if p.strip()]:
+        name, sep, values = part.partition("=")
+        if not sep:
+            raise UserError(f"attributes: write 'name=value1,value2; name2=...' (got {part.strip()!r})")
+        out[name.strip()] = [v.strip() for v in values.split(",") if v.strip()]
+    return out
+
+
+class ProductView(ServiceForms, SecureModelView):
+    addon = "catalog"
+    permission = "catalog.product"
+    service_update = staticmethod(services.update_product)
+    column_list = ("sku", "name", "category", "brand", "tax_class", "sale_price", "cost_price", "margin",
+                   "margin_pct", "active")
+    column_labels = {"margin_pct": "Margin %"}
+    column_default_sort = ("name", False)
+    column_sortable_list = ("sku", "name")        # (business_id, sku) and (business_id, name) indexes
+    column_searchable_list = ("sku", "name", "barcode")
+    column_filters = (BooleanEqualFilter(Product.active, "Active"), "category.name", "brand.name", "tax_class.code")
+    form_columns = ("sku", "name", "barcode", "category", "brand", "tax_class", "unit", "sale_price", "cost_price",
+                    "weight_g", "length_mm", "width_mm", "height_mm", "description", "active", "attributes")
+    form_extra_fields = {"attributes": StringField(
+        "Attributes (new products)", description="Up to three, e.g. colour=Red,Blue; size=S,M — every combination "
+                                                 "becomes a variant. Empty: one default variant.")}
+    column_details_list = ("sku", "name", "translations", "barcode", "category", "brand", "tax_class", "unit",
+                           "sale_price", "cost_price", "margin", "margin_pct", "attribute_names", "variants",
+                           "weight_g", "length_mm", "width_mm", "height_mm", "images", "description", "active",
+                           "created_at", "updated_at")
+
+    def form_values(self, form) -> dict:
+        values = super().form_values(form)
+        tax_class_id = values.pop("tax_class_id", None)
+        values.pop("tax_class", None)
+        values["tax_class_code"] = db().get(TaxClass, tax_class_id).code if tax_class_id else None
+        for key in ("category", "brand"):
+            if values.get(key) is None:
+                values.pop(key, None)
+                values.setdefault(f"{key}_id", None)
+        return values
+
+    def create_model(self, form):
+        def create(session):
+            values = self.form_values(form)
+            attributes = parse_attributes(values.pop("attributes", None))
+            return services.create_product(session, attributes=attributes, **values)
+        model = self._save(create)
+        return model if model is not None else False
+
+    def update_model(self, form, model):
+        def update(session):
+            values = self.form_values(form)
+            if (values.pop("attributes", None) or "").strip():
+                raise UserError("attributes are set when a product is created; add variants by CSV import")
+            return services.update_product(session, model.id, **values)
+        return self._save(update) is not None
+
+
+class VariantView(ServiceForms, SecureModelView):
+    addon = "catalog"
+    permission = "catalog.product"
+    allow_create = allow_delete = False        # products make their variants
+    service_update = staticmethod(services.update_variant)
+    column_list = ("sku", "product", "value1", "value2", "value3", "barcode", "price", "cost_price", "active")
+    column_labels = {"value1": "Attribute 1", "value2": "Attribute 2", "value3": "Attribute 3",
+                     "price": "Price (empty: product's)", "cost_price": "Cost (empty: product's)"}
+    column_default_sort = ("sku", False)
+    column_sortable_list = ("sku",)
+    column_searchable_list = ("sku", "barcode")
+    column_filters = (BooleanEqualFilter(Variant.active, "Active"),)
+    form_columns = ("sku", "barcode", "price", "cost_price", "active")
+
+
+class CategoryView(ServiceForms, SecureModelView):
+    addon = "catalog"
+    permission = "catalog.setup"
+    allow_edit = False
+    service_create = staticmethod(services.create_category)
+    column_list = ("name", "parent")
+    column_default_sort = ("name", False)
+    column_searchable_list = ("name",)
+    form_columns = ("name", "parent")
+
+
+class BrandView(SecureModelView):
+    addon = "catalog"
+    permission = "catalog.setup"
+    column_list = ("name",)
+    column_default_sort = ("name", False)
+    column_searchable_list = ("name",)
+    form_columns = ("name",)
+
+
+class TaxClassView(ServiceForms, SecureModelView):
+    addon = "catalog"
+    permission = "catalog.setup"
+    allow_edit = False        # a rate used on issued documents is never changed; add a new class
+    service_create = staticmethod(services.create_tax_class)
+    column_list = ("code", "name", "rate", "exempt")
+    column_default_sort = ("code", False)
+    form_columns = ("code", "name", "rate", "exempt")
+
+
+class PriceListView(ServiceForms, SecureModelView):
+    addon = "catalog"
+    permission = "catalog.setup"
+    allow_edit = False
+    service_create = staticmethod(services.create_price_list)
+    column_list = ("name", "channel", "active")
+    form_columns = ("name", "channel")
+    form_choices = {"channel": [(c, c) for c in CHANNELS]}
+
+
+class PriceListItemView(SecureModelView):
+    addon = "catalog"
+    permission = "catalog.setup"
+    allow_edit = False
+    column_list = ("price_list", "variant", "price")
+    column_searchable_list = ("variant.sku",)
+    column_filters = ("price_list.channel",)
+    form_columns = ("price_list", "variant", "price")
+    form_ajax_refs = {"variant": {"fields": ("sku",), "page_size": 20}}
+
+    def create_model(self, form):
+        session = db()
+        try:
+            item = services.set_list_price(session, form.price_list.data.channel, form.variant.data.id,
+                                           form.price.data)
+            session.commit()
+        except (UserError, AttributeError) as exc:
+            session.rollback()
+            flash(str(exc) if isinstance(exc, UserError) else "price list and variant are required", "error")
+            return False
+        return item
+
+
+class ImportView(SecureView):
+    """Upload a CSV (dry run or real) and see the per-line report; download the export."""
+    addon = "catalog"
+    permission = "catalog.product"
+
+    def action_for(self, name):
+        if name == "export":
+            return "export"
+        return "import" if request.method == "POST" else "read"
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        report, error = None, None
+        if request.method == "POST":
+            upload = request.files.get("file")
+            if upload is None or not upload.filename:
+                flash("choose a CSV file to import", "error")
+            else:
+                try:
+                    text = upload.read().decode("utf-8-sig")
+                except UnicodeDecodeError:
+                    text = None
+                    flash("the file is not UTF-8 text; save the CSV as UTF-8", "error")
+                if text is not None:
+                    session = db()
+                    try:
+                        report = csvio.import_products(session, text, dry_run=bool(request.form.get("dry_run")))
+                        session.commit()
+                    except csvio.CsvImportError as exc:
+                        session.rollback()
+                        report, error = exc.report, str(exc)
+                    except UserError as exc:
+                        session.rollback()
+                        flash(str(exc), "error")
+        return self.render("catalog/import.html", report=report, error=error, columns=csvio.COLUMNS)
+
+    @expose("/export")
+    def export(self):
+        text = csvio.export_products(db())
+        return Response(text, mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=products.csv"})
+
+
+def register(admin, ctx):
+    app = getattr(admin, "app", None)
+    if app is not None and "catalog_templates" not in app.blueprints:
+        app.register_blueprint(Blueprint("catalog_templates", __name__, template_folder=str(TEMPLATES)))
+    admin.add_view(ProductView(Product, ctx.session, name="Products", endpoint="catalog_product"))
+    admin.add_view(VariantView(Variant, ctx.session, name="Variants", endpoint="catalog_variant"))
+    admin.add_view(CategoryView(Category, ctx.session, name="Categories", endpoint="catalog_category"))
+    admin.add_view(BrandView(Brand, ctx.session, name="Brands", endpoint="catalog_brand"))
+    admin.add_view(TaxClassView(TaxClass, ctx.session, name="Tax classes", endpoint="catalog_tax_class"))
+    admin.add_view(PriceListView(PriceList, ctx.session, name="Price lists", endpoint="catalog_price_list"))
+    admin.add_view(PriceListItemView(PriceListItem, ctx.session, name="Channel prices",
+                                     endpoint="catalog_price_list_item"))
+    admin.add_view(ImportView(name="Import / export CSV", endpoint="catalog_import"))

@@ -1,0 +1,75 @@
+"""Partner screens: list, search, filter, detail; create and edit go through the services,
+so the admin validates tax ids exactly like the API. Partners are archived, not deleted."""
+from __future__ import annotations
+
+from flask import flash
+from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual
+
+from core.admin import SecureModelView
+from core.errors import UserError
+from core.web.context import db
+
+from . import services
+from .models import KINDS, LANGUAGES, Partner
+
+
+class ServiceForms:
+    """Create/update through service functions; a UserError is flashed and nothing is saved."""
+    service_create = None   # staticmethod(fn(session, **fields))
+    service_update = None   # staticmethod(fn(session, id, **fields))
+
+    def form_values(self, form) -> dict:
+        values = {}
+        for name, field in form._fields.items():
+            if name == "csrf_token":
+                continue
+            value = field.data
+            if hasattr(value, "__table__"):       # a related row from a select field -> its id
+                values[f"{name}_id"] = value.id
+            else:
+                values[name] = value
+        return values
+
+    def _save(self, call):
+        session = db()
+        try:
+            result = call(session)
+            session.commit()
+        except UserError as exc:
+            session.rollback()
+            flash(str(exc), "error")
+            return None
+        return result
+
+    def create_model(self, form):
+        model = self._save(lambda s: self.service_create(s, **self.form_values(form)))
+        return model if model is not None else False
+
+    def update_model(self, form, model):
+        return self._save(lambda s: self.service_update(s, model.id, **self.form_values(form))) is not None
+
+
+class PartnerView(ServiceForms, SecureModelView):
+    addon = "partners"
+    permission = "partners.partner"
+    allow_delete = False
+    service_create = staticmethod(services.create_partner)
+    service_update = staticmethod(services.update_partner)
+    column_list = ("name", "kind", "country", "tax_id", "email", "phone", "is_customer", "is_supplier", "active")
+    column_default_sort = ("name", False)
+    column_sortable_list = ("name",)            # (business_id, name) index
+    column_searchable_list = ("name", "email", "phone", "tax_id")
+    column_filters = (
+        FilterEqual(Partner.kind, "Kind", options=[(k, k.capitalize()) for k in KINDS]),
+        FilterEqual(Partner.country, "Country"),
+        BooleanEqualFilter(Partner.is_customer, "Customer"),
+        BooleanEqualFilter(Partner.is_supplier, "Supplier"),
+        BooleanEqualFilter(Partner.active, "Active"),
+    )
+    form_columns = services.FIELDS
+    form_choices = {"kind": [(k, k.capitalize()) for k in KINDS], "language": [(lang, lang) for lang in LANGUAGES]}
+    column_details_list = services.FIELDS + ("created_at", "updated_at")
+
+
+def register(admin, ctx):
+    admin.add_view(PartnerView(Partner, ctx.session, name="Partners", endpoint="partners_partner"))
