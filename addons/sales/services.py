@@ -72,7 +72,7 @@ def _business(session) -> Business:
 
 def create_payment_term(session, *, code: str, name: str, days: int = 0, discount_percent="0",
                         discount_days: int = 0) -> PaymentTerm:
-    """'IMMEDIATE' (days 0), 'NET30' (days 30), '2/10NET30' (days 30, 2 % within 10 days)..."""
+    """'IMMEDIATE' (days 0), 'NET30' (days 30), '2_10_NET30' (days 30, 2 % within 10 days)..."""
     code = (code or "").strip().upper()
     term = PaymentTerm(code=code, name=(name or "").strip(), days=days, discount_days=discount_days,
                        discount_percent=clean_amount(discount_percent, "discount_percent"))
@@ -119,7 +119,7 @@ def get_payment_term(session, code: str) -> PaymentTerm:
 def ensure_default_terms(session) -> None:
     """The usual terms, created once per business (on_enable and demo)."""
     defaults = [("IMMEDIATE", "Due on receipt", 0, "0", 0), ("NET15", "Net 15 days", 15, "0", 0),
-                ("NET30", "Net 30 days", 30, "0", 0), ("2/10NET30", "2 % 10 days, net 30", 30, "2", 10)]
+                ("NET30", "Net 30 days", 30, "0", 0), ("2_10_NET30", "2 % 10 days, net 30", 30, "2", 10)]
     have = set(session.scalars(select(PaymentTerm.code)))
     for code, name, days, pct, pct_days in defaults:
         if code not in have:

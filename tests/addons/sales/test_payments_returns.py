@@ -88,7 +88,7 @@ def test_partial_payments_status_and_overpayment_refused(shop, captured):
 def test_early_payment_discount_within_the_window_only(shop):
     with shop.tx() as s:
         services.ensure_default_terms(s)  # 2/10NET30: 2 % within 10 days
-    oid = _confirmed(shop, qtys=(1,), payment_term_code="2/10NET30")  # 100,000 VND
+    oid = _confirmed(shop, qtys=(1,), payment_term_code="2_10_NET30")  # 100,000 VND
     order = _get(shop, oid)
     assert order.due_date == date.today() + timedelta(days=30)
     # paying the discounted amount within 10 days settles the order
@@ -96,7 +96,7 @@ def test_early_payment_discount_within_the_window_only(shop):
     order = _get(shop, oid)
     assert (order.payment_status, order.early_discount, order.balance) == ("paid", D(2000), 0)
 
-    late = _confirmed(shop, qtys=(1,), payment_term_code="2/10NET30")
+    late = _confirmed(shop, qtys=(1,), payment_term_code="2_10_NET30")
     _do(shop, services.register_payment, late, "98000", "bank_transfer", paid_on=date.today() + timedelta(days=11))
     order = _get(shop, late)
     assert (order.payment_status, order.early_discount, order.balance) == ("partly_paid", 0, D(2000))
