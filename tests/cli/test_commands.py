@@ -148,3 +148,19 @@ def test_bad_configuration_is_one_line(cli):
 def test_unreachable_database_is_one_line(cli, tmp_path):
     line = cli.fails("--database-url", f"sqlite:///{tmp_path}/missing/dir/x.db", "business", "list")
     assert line.startswith("error: database:") and "migrate" in line
+
+
+def test_scheduler_once_fires_due_schedules(cli, cli_db, slug):
+    from datetime import timedelta
+    from sqlalchemy import update
+    from core.db import utcnow
+    from core.models import BusinessAddon
+    business = make_business(cli, slug, "--addon", "tfx_jobs")  # tfx_jobs has an every-minute schedule
+    with cli_db.transaction(all_businesses=True) as session:  # enabled before the last tick
+        session.execute(update(BusinessAddon).where(BusinessAddon.business_id == business["id"])
+                        .values(changed_at=utcnow() - timedelta(minutes=3)))
+    out = cli("scheduler", "--once").output
+    fired = int(out.split()[1])
+    assert out.startswith("fired ") and fired >= 1
+    jobs = cli.json("jobs", "list", "--business", slug)
+    assert any(job["actor"] == "tfx_jobs.tick" for job in jobs)
