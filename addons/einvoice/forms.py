@@ -1,0 +1,46 @@
+"""Reading the admin's plain forms: buyer fields and lines typed one per row.
+
+Lines are ``description | quantity | unit price | tax rate % | unit | discount %``
+(the last three optional), the way a person types them; a bad row is a
+UserError naming it, before any service runs.
+"""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from core.errors import UserError
+
+BUYER_FIELDS = ("kind", "name", "tax_id", "country", "address", "city", "postal_code", "email", "phone")
+
+
+def parse_buyer(form) -> dict:
+    return {key: (form.get(f"buyer_{key}") or "").strip() or None for key in BUYER_FIELDS}
+
+
+def _percent(text: str, row: int, label: str):
+    try:
+        value = Decimal(text.strip().rstrip("%"))
+    except InvalidOperation:
+        raise UserError(f"line {row}: {label} {text!r} is not a number") from None
+    return value
+
+
+def parse_lines(text: str | None) -> list[dict]:
+    lines = []
+    for row, raw in enumerate((text or "").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        parts = [p.strip() for p in raw.split("|")]
+        if len(parts) < 3:
+            raise UserError(f"line {row}: write 'description | quantity | unit price | tax rate % | unit'")
+        line = {"description": parts[0], "quantity": parts[1], "unit_price": parts[2]}
+        if len(parts) > 3 and parts[3] not in ("", "-", "exempt"):
+            line["tax_rate"] = _percent(parts[3], row, "tax rate") / 100
+        elif len(parts) > 3:
+            line["tax_rate"] = None
+        if len(parts) > 4 and parts[4]:
+            line["unit"] = parts[4]
+        if len(parts) > 5 and parts[5]:
+            line["discount_percent"] = _percent(parts[5], row, "discount")
+        lines.append(line)
+    return lines
