@@ -20,7 +20,6 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import tools as sqla_tools
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.helpers import flash_errors, get_redirect_target
-from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import abort, flash
+from flask import flash
 from flask_admin.actions import action
 from flask_admin.form import BaseForm
 from flask_admin.helpers import get_form_data
