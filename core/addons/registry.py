@@ -87,6 +87,9 @@ class Registry:
     def check_imports(self, import_all: bool = False) -> list[str]:
         """Resolve every import string; return one line per broken one."""
         problems = []
+        # Rebuilt from scratch: a second call (``addons check`` then ``load``) must not
+        # register every subscriber twice, which would run sync handlers twice.
+        self.provided, self.jobs, self.subscribers, self.providers = {}, {}, {}, {}
         self.events = set(CORE_EVENTS)
         for m in self.manifests.values():
             self.events.update(m.publishes)

@@ -67,6 +67,7 @@ def enable(session, registry, business_id: int, names, *, context=None) -> list[
     idempotent ``on_enable(session, business_id)`` hook.
     """
     manifests = registry.manifests
+    names = [names] if isinstance(names, str) else list(names)
     for name in names:
         registry[name]  # clear error for an unknown name
     current = set(enabled_addons(session, business_id))

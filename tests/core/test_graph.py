@@ -119,3 +119,10 @@ def test_a_good_graph_loads_hooks_subscribers_and_nothing_else():
     assert registry.get("graph_c", "admin") is None
     with pytest.raises(AddonError, match="'nope' is not an addon here"):
         registry["nope"]
+
+
+def test_checking_imports_twice_registers_each_subscriber_once():
+    registry = graph_registry()
+    assert registry.check_imports() == []
+    registry.load()
+    assert len(registry.subscribers["graph_a.thing_done"]) == 1

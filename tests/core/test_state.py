@@ -73,6 +73,8 @@ def test_enable_pulls_in_dependencies_in_load_order_and_runs_on_enable(graph_rt,
     with graph_rt.session(business.id) as session:
         assert session.scalars(select(SequenceCounter.series)).all() == ["GA"]
     assert enable(graph_rt, business.id, "graph_c", "graph_a") == []  # already on: nothing reruns
+    with graph_rt.transaction(business.id) as session:  # a single name is a name, not letters
+        assert state.enable(session, graph_rt.registry, business.id, "graph_b") == []
     assert hook_calls == [business.id]
 
 
