@@ -119,7 +119,7 @@ def hostile_document(payload: str):
     buyer = dict(party, country="NL", kind="company")
     return make_document("en", lines=lines, seller=seller, buyer=buyer, notes=payload, payment_terms=payload,
                          customer_po=payload, correction_reason=payload, buyer_agreement_ref=payload,
-                         series=payload, display_number=payload, type="credit_note",
+                         series=payload, display_number=payload, type="credit_note", payment_method=payload,
                          corrects=make_document("en", display_number=payload))
 
 
