@@ -185,16 +185,27 @@ def html_to_pdf(html: str, *, path: str, policy) -> bytes:
     return out.getvalue()
 
 
+def _configured_limit() -> float:
+    from .runtime import current
+    try:
+        return float(current().config["PDF_TIME_LIMIT"])
+    except RuntimeError:  # no runtime in this process (a script, a benchmark)
+        return float(DEFAULT_TIME_LIMIT)
+
+
 def render_pdf(template_name: str, context: dict, *, search_paths: Iterable[str | Path],
                time_limit: float | None = None) -> bytes:
     """Render ``template_name`` (found along ``search_paths``, first wins) with ``context`` to PDF bytes.
 
-    Runs in a worker thread so that ``time_limit`` seconds (default
-    ``DEFAULT_TIME_LIMIT``) bound the wait even if the renderer is stuck between
-    its own deadline checks; past it the caller gets ``UserError``.
+    Runs in a worker thread so that ``time_limit`` seconds (default: the
+    ``PDF_TIME_LIMIT`` setting of the current runtime, else ``DEFAULT_TIME_LIMIT``)
+    bound the wait even if the renderer is stuck between its own deadline
+    checks; past it the caller gets ``UserError``. xhtml2pdf renders one
+    document at a time per process, so time spent waiting for another render
+    counts too: bulk rendering belongs in worker processes (see bench_pdf).
     """
     paths = [Path(p) for p in search_paths]
-    limit = DEFAULT_TIME_LIMIT if time_limit is None else float(time_limit)
+    limit = _configured_limit() if time_limit is None else float(time_limit)
     if limit <= 0:
         raise UserError(f"PDF time limit must be positive, got {time_limit!r}")
     result: dict = {}

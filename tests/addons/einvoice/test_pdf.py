@@ -235,6 +235,17 @@ def test_render_time_limit(tmp_path):
         render_pdf("missing.html", {}, search_paths=[tmp_path])
 
 
+def test_default_time_limit_comes_from_the_runtime_config(tmp_path, monkeypatch):
+    import core.runtime
+    from types import SimpleNamespace
+    (tmp_path / "slow.html").write_text("<html><body>{% for i in range(n) %}<p>{{ i }}</p>{% endfor %}</body></html>")
+    monkeypatch.setattr(core.runtime, "_current", SimpleNamespace(config={"PDF_TIME_LIMIT": 1}))
+    started = time.monotonic()
+    with pytest.raises(UserError, match="1 s|1 seconds"):
+        render_pdf("slow.html", {"n": 300000}, search_paths=[tmp_path])
+    assert time.monotonic() - started < 6
+
+
 def test_totals_are_the_documents_not_recomputed():
     doc = make_document("en")
     doc.total = doc.total + Decimal("0.01")  # a "total" rounding regime may differ from the sum
