@@ -7,6 +7,7 @@ which the fast CLI listings skip.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from .addons.registry import Registry
 from .config import Config, load_config
@@ -38,6 +39,10 @@ def build_runtime(overrides: dict | None = None, *, load: bool = True, config: C
     if load:
         from . import models  # noqa: F401  core tables first
         registry.load()
+    if not config["DATABASE_URL"]:
+        # The embedded default keeps its SQLite file in the instance folder; a fresh
+        # checkout has none yet.
+        Path(config["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
     runtime = Runtime(config=config, db=Database(config.database_url), registry=registry)
     register_actors(runtime)
     if make_current:
