@@ -28,6 +28,9 @@ class Runtime:
     def transaction(self, business_id=None, **kw):
         return self.db.transaction(business_id, **kw)
 
+    def run_in_transaction(self, fn, business_id=None, **kw):
+        return self.db.run_in_transaction(fn, business_id, **kw)
+
 
 def build_runtime(overrides: dict | None = None, *, load: bool = True, config: Config | None = None,
                   make_current: bool = True) -> Runtime:
