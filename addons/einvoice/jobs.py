@@ -46,3 +46,11 @@ def render_pdf(ctx, document_id: int):
 
 def submit(ctx, submission_id: int):
     run_submission(ctx.runtime, ctx.business_id, submission_id)
+
+
+def recheck_unknown(ctx):
+    """Scheduled: look up unknown submissions (and ones a dead worker left sending) so none waits forever."""
+    from .submission import open_submissions
+    with ctx.transaction() as session:
+        for submission_id in open_submissions(session):
+            enqueue(session, "einvoice.submit", submission_id=submission_id)

@@ -213,6 +213,9 @@ class Submission(BusinessScoped, TimestampMixin, Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     settled_at: Mapped[datetime | None] = mapped_column()
+    # While an attempt talks to the provider, no other attempt may (it would look up
+    # too early and send a second copy); a killed worker's lease simply expires.
+    lease_until: Mapped[datetime | None] = mapped_column()
 
     document: Mapped[Document] = relationship()
 

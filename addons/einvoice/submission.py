@@ -18,6 +18,7 @@ could not tell whether the provider received the document.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -31,6 +32,8 @@ from .models import Document, Submission
 from .providers import OutcomeUnknown, ProviderResult, instantiate, provider_code_for
 
 OPEN_STATES = ("pending", "sending", "unknown")
+# Longer than any provider call may take (adapters use shorter HTTP timeouts).
+LEASE_SECONDS = 120
 ACTION_OF_TYPE = {"replacement_invoice": "replace", "adjustment_invoice": "adjust"}
 
 
@@ -89,8 +92,12 @@ def run_submission(runtime, business_id: int, submission_id: int) -> str:
             raise UserError(f"no submission #{submission_id}")
         if sub.state in ("accepted", "rejected"):
             return sub.state
+        now = utcnow()
+        if sub.state == "sending" and sub.lease_until is not None and _aware(sub.lease_until) > now:
+            raise SubmissionPending(f"submission #{submission_id}: another attempt is talking to the provider")
         look_up_first = sub.state in ("sending", "unknown")
         sub.state, sub.attempts = "sending", sub.attempts + 1
+        sub.lease_until = now + timedelta(seconds=LEASE_SECONDS)
         key, action, code, doc_id = sub.idempotency_key, sub.action, sub.provider, sub.document_id
         _, options = provider_code_for(session, _doc_type(session, doc_id), code)
         provider = instantiate(runtime, session, business_id, code, options)
@@ -122,7 +129,7 @@ def _record_unknown(runtime, business_id, submission_id, error):
     with runtime.transaction(business_id) as session:
         sub = session.scalar(select(Submission).where(Submission.id == submission_id).with_for_update())
         if sub.state == "sending":
-            sub.state, sub.last_error = "unknown", error[:2000]
+            sub.state, sub.last_error, sub.lease_until = "unknown", error[:2000], None
 
 
 def record_result(runtime, business_id: int, submission_id: int, result: ProviderResult) -> str:
@@ -131,6 +138,7 @@ def record_result(runtime, business_id: int, submission_id: int, result: Provide
         sub = session.scalar(select(Submission).where(Submission.id == submission_id).with_for_update())
         if sub.state in ("accepted", "rejected"):
             return sub.state
+        sub.lease_until = None
         if result.status == "processing":
             sub.state = "unknown"
             sub.authority_uuid = result.authority_uuid or sub.authority_uuid
@@ -143,6 +151,20 @@ def record_result(runtime, business_id: int, submission_id: int, result: Provide
     if state == "unknown":
         raise SubmissionPending(f"submission #{submission_id}: still processing at the provider")
     return state
+
+
+def _aware(value):
+    from datetime import timezone
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def open_submissions(session, older_than_seconds: int = 600) -> list[int]:
+    """Unknown submissions, and sending ones whose lease expired: what the scheduled recheck looks up."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    return list(session.scalars(select(Submission.id).where(
+        ((Submission.state == "unknown") & (Submission.updated_at < cutoff)) |
+        ((Submission.state == "sending") & (Submission.lease_until < utcnow())))
+        .order_by(Submission.id).limit(500)))
 
 
 def history(session, document_id: int) -> list[Submission]:

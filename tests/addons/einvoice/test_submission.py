@@ -75,9 +75,10 @@ def test_unknown_blocks_new_attempts(shop, runtime, fake_provider):
 
 
 @pytest.mark.timeout(300)
-def test_timeouts_and_killed_workers_lose_and_duplicate_nothing(shop, runtime, fake_provider):
+def test_timeouts_and_killed_workers_lose_and_duplicate_nothing(shop, runtime, fake_provider, monkeypatch):
     """20 % of submissions time out after the authority stored them; workers die at random points."""
     rng = random.Random(42)
+    monkeypatch.setattr(submission, "LEASE_SECONDS", 0)  # a dead worker's lease has expired when we re-run
     kill_points = ("before_submit", "after_submit", "before_lookup", "before_record")
 
     def maybe_kill():
@@ -134,3 +135,34 @@ def _open(shop, sub_ids):
     with shop.session() as s:
         return list(s.scalars(select(Submission.id).where(Submission.id.in_(sub_ids),
                                                           Submission.state.not_in(("accepted", "rejected")))))
+
+
+def test_a_live_lease_blocks_a_second_attempt(shop, runtime, fake_provider, run_jobs):
+    with shop.tx() as s:
+        providers.set_provider(s, runtime, doc_type=None, provider="fakehttp")
+    doc_id = shop.draft()
+    shop.issue(doc_id)
+    with shop.session() as s:
+        sub_id = s.scalar(select(Submission.id).where(Submission.document_id == doc_id))
+    calls = []
+    HttpTestProvider.hooks = {"before_submit": lambda: (_ for _ in ()).throw(WorkerKilled())}
+    with pytest.raises(WorkerKilled):
+        submission.run_submission(runtime, shop.id, sub_id)
+    HttpTestProvider.hooks = {"before_submit": lambda: calls.append("submit"),
+                              "before_lookup": lambda: calls.append("lookup")}
+    with pytest.raises(submission.SubmissionPending, match="another attempt"):
+        submission.run_submission(runtime, shop.id, sub_id)
+    assert calls == []  # the dead worker's lease still runs: nobody talks to the provider
+    with shop.tx() as s:
+        from datetime import timedelta
+        from core.db import utcnow
+        s.get(Submission, sub_id).lease_until = utcnow() - timedelta(seconds=1)
+        assert submission.open_submissions(s) == [sub_id]
+    with FakeAuthority(timeout_rate=0) as authority:
+        HttpTestProvider.url = authority.url
+        from core.jobs import JobContext
+        from addons.einvoice import jobs
+        jobs.recheck_unknown(JobContext(runtime, shop.id, 0))
+        states = run_jobs(shop.id, actor_prefix="einvoice.submit")
+        assert ("einvoice.submit", "done") in states
+        assert calls == ["lookup", "submit"] and len(authority.records) == 1

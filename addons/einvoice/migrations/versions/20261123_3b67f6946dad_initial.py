@@ -180,6 +180,7 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('settled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('business_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
