@@ -62,9 +62,14 @@ class Binding:
     broker: Any
     actors: dict = field(default_factory=dict)
     events: Any = None  # blinker Namespace of this registry's receivers (core.events)
+    pool: Any = None    # held so its id() stays this binding's key
 
 
-_bindings: dict[str, Binding] = {}
+# A session finds its binding through its engine's connection pool (shared by the
+# read and the write engine of one Database); the URL is the fallback for a second
+# Database opened on the same database (another scheduler in the same process).
+_by_pool: dict[int, Binding] = {}
+_by_url: dict[str, Binding] = {}
 
 
 def _url_key(bind) -> str:
@@ -74,16 +79,18 @@ def _url_key(bind) -> str:
 def binding_for(runtime_or_session) -> Binding:
     bind = (runtime_or_session.get_bind() if isinstance(runtime_or_session, Session)
             else runtime_or_session.db.engine)
-    try:
-        return _bindings[_url_key(bind)]
-    except KeyError:
+    pool = getattr(bind, "pool", None) or bind.engine.pool
+    binding = _by_pool.get(id(pool)) or _by_url.get(_url_key(bind))
+    if binding is None:
         raise RuntimeError("this database has no job broker bound; build the runtime with "
-                           "core.runtime.build_runtime (it calls core.jobs.register_actors)") from None
+                           "core.runtime.build_runtime (it calls core.jobs.register_actors)")
+    return binding
 
 
 def bind(runtime, broker) -> Binding:
-    binding = Binding(runtime, broker)
-    _bindings[_url_key(runtime.db.engine)] = binding
+    binding = Binding(runtime, broker, pool=runtime.db.engine.pool)
+    _by_pool[id(binding.pool)] = binding
+    _by_url[_url_key(runtime.db.engine)] = binding
     return binding
 
 
