@@ -24,6 +24,7 @@ from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
 from .addons.state import enabled_addons
+from .audit import acting_as, current_user_id
 from .db import utcnow
 from .errors import NotFound, UserError
 from .models import OutboxJob
@@ -31,6 +32,7 @@ from .models import OutboxJob
 log = logging.getLogger(__name__)
 
 QUEUE = "default"
+ACTING_USER_KEY = "_acting_user_id"  # in a row's args: the user the job acts for (core.audit)
 JOB_STATES = ("pending", "running", "done", "failed", "dead", "skipped")
 RETRYABLE_STATES = ("failed", "dead", "skipped")
 MAX_BACKOFF_SECONDS = 3600
@@ -129,6 +131,9 @@ def enqueue(session: Session, actor: str, delay_seconds: float | None = None,
         raise UserError(f"job {actor}: arguments must be JSON values (ids, strings, numbers): {exc}") from None
     if delay_seconds is not None and delay_seconds < 0:
         raise UserError(f"job {actor}: delay_seconds must not be negative")
+    if ACTING_USER_KEY in kwargs:
+        raise UserError(f"job {actor}: {ACTING_USER_KEY!r} is reserved")
+    user_id = current_user_id.get()
     config = binding.runtime.config
     attempts = max_attempts if max_attempts is not None else config["JOB_MAX_RETRIES"] + 1
     if attempts < 1:
@@ -137,7 +142,8 @@ def enqueue(session: Session, actor: str, delay_seconds: float | None = None,
     # relayed_at is stamped optimistically: the relay right after commit clears it
     # if the broker refuses, so the sweep picks the row up after a short grace; a
     # process dying between commit and relay is caught once a claim period passed.
-    job = OutboxJob(business_id=session.info.get("business_id"), actor=actor, args=kwargs, state="pending",
+    args = dict(kwargs, **{ACTING_USER_KEY: user_id}) if user_id is not None else kwargs
+    job = OutboxJob(business_id=session.info.get("business_id"), actor=actor, args=args, state="pending",
                     attempts=0, max_attempts=attempts,
                     available_at=now + timedelta(seconds=delay_seconds or 0), created_at=now, relayed_at=now)
     session.add(job)
@@ -264,7 +270,9 @@ def execute(runtime, actor: str, job_id: int) -> str:
     try:
         if fn is None:
             raise UserError(f"no job function {actor!r} in this installation")
-        fn(ctx, **args)
+        # the job's audited changes are attributed to whoever enqueued it (None: the system)
+        with acting_as(args.pop(ACTING_USER_KEY, None)):
+            fn(ctx, **args)
     except SkipJob as exc:
         log.info("job #%s %s skipped: %s", job_id, actor, exc)
         return _settle(runtime, job_id, attempt, "skipped", str(exc))

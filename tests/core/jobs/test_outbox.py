@@ -222,3 +222,18 @@ def test_delayed_job_waits(runtime, broker, jobs_business):
     assert ("tfx_jobs.record", job.id) not in queued(broker, include_delayed=False)
     assert drain(runtime, [job.id]) == [(job.id, "ignored")]
     assert job_row(runtime, job.id).state == "pending"
+
+
+def test_job_acts_for_the_user_who_enqueued_it(runtime, jobs_business, monkeypatch):
+    from core.audit import acting_as, current_user_id
+    seen = []
+    monkeypatch.setitem(runtime.registry.jobs, "tfx_jobs.record",
+                        ("tfx_jobs", lambda ctx, value: seen.append((value, current_user_id.get()))))
+    with runtime.transaction(jobs_business.id) as s:
+        with acting_as(42):
+            by_user = enqueue(s, "tfx_jobs.record", value="by user")
+        by_system = enqueue(s, "tfx_jobs.record", value="by system")
+        with pytest.raises(UserError, match="reserved"):
+            enqueue(s, "tfx_jobs.record", value="x", _acting_user_id=1)
+    drain(runtime, [by_user.id, by_system.id])
+    assert sorted(seen, key=str) == [("by system", None), ("by user", 42)]
