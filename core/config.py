@@ -116,7 +116,8 @@ def load_config(overrides: dict | None = None, config_dir: Path | None = None, e
         for key, value in data.items():
             _store(raw, sources, key.upper(), value, where=f"config/{path.name}: {key}")
     for name, value in environ.items():
-        if name.startswith("TESSERA_") and not name.startswith("TESSERA_TEST_"):
+        # TESSERA_TEST_* / TESSERA_BENCH_* configure the test suite and bench/run.py, not the app
+        if name.startswith("TESSERA_") and not name.startswith(("TESSERA_TEST_", "TESSERA_BENCH_")):
             _store(raw, sources, name[len("TESSERA_"):], value, where=f"environment: {name}")
     for key, value in (overrides or {}).items():
         _store(raw, sources, key.upper(), value, where=f"overrides: {key}")
