@@ -17,9 +17,10 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Callable, TypeVar
 
-from sqlalchemy import (DateTime, ForeignKey, Integer, MetaData, create_engine, event, inspect, select)
+from sqlalchemy import (DateTime, ForeignKey, Integer, MetaData, Table, create_engine, event, inspect, select)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm import (MANYTOONE, DeclarativeBase, Mapped, Session, declared_attr, mapped_column,
                             sessionmaker, with_loader_criteria)
 
@@ -219,15 +220,29 @@ def _stamp_and_fence(session, _flush_context, _instances):
         elif business_id is not None and obj.business_id != business_id and not session.info.get("all_businesses"):
             raise TenancyError(f"{type(obj).__name__}: a record of another business cannot be written here")
     refs: dict = {}
+    # A row's owner never changes, so a reference checked once stays good for the session.
+    verified = session.info.setdefault("_fenced_refs", set())
     for obj in scoped:
+        state = inspect(obj)
         for column in obj.__table__.columns:
             for fk in column.foreign_keys:
                 target = fk.column.table
                 if target.name == "core_business" or "business_id" not in target.c:
                     continue
-                value = getattr(obj, _attr_for(obj, column), None)
-                if value is not None:
-                    refs.setdefault((target, fk.column.name), set()).add((value, obj.business_id))
+                key = _attr_for(obj, column)
+                if state.persistent and not state.attrs[key].history.has_changes():
+                    continue
+                value = getattr(obj, key, None)
+                if value is None or (target.name, value, obj.business_id) in verified:
+                    continue
+                owner = _owner_in_session(session, target, fk.column.name, value)
+                if owner is not None:
+                    if owner != obj.business_id:
+                        raise TenancyError(f"{target.name} #{value} belongs to another business "
+                                           f"and cannot be referenced")
+                    verified.add((target.name, value, obj.business_id))
+                    continue
+                refs.setdefault((target, fk.column.name), set()).add((value, obj.business_id))
         _fence_related(obj)
     for (table, key_name), pairs in refs.items():
         ids = {value for value, _ in pairs}
@@ -238,6 +253,27 @@ def _stamp_and_fence(session, _flush_context, _instances):
         for value, owner in pairs:
             if value in owners and owners[value] != owner:
                 raise TenancyError(f"{table.name} #{value} belongs to another business and cannot be referenced")
+            verified.add((table.name, value, owner))
+
+
+def _owner_in_session(session, table, key_name, value):
+    """The owner of a referenced row already loaded in this session, without a query."""
+    mapper = _mapper_for_table(table)
+    if mapper is None or [c.name for c in mapper.primary_key] != [key_name]:
+        return None
+    obj = session.identity_map.get(identity_key(mapper.class_, value))
+    return None if obj is None else obj.business_id
+
+
+_table_mappers: dict = {}
+
+
+def _mapper_for_table(table):
+    if table.name not in _table_mappers:
+        _table_mappers.clear()
+        _table_mappers.update({m.local_table.name: m for m in Base.registry.mappers
+                               if isinstance(m.local_table, Table)})
+    return _table_mappers.get(table.name)
 
 
 def _fence_related(obj):
