@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -221,13 +222,30 @@ def _module_of(m: Manifest, path: Path) -> tuple[str, bool]:
     return ".".join([m.package, *rel]), is_package
 
 
-def _imported_modules(m: Manifest, path: Path, tree):
-    module_name, is_package = _module_of(m, path)
+@dataclass(frozen=True)
+class FileFacts:
+    """What the checks need from one source file, gathered in a single AST walk."""
+    imports: tuple = ()      # (absolute module, line)
+    strings: tuple = ()      # (string constant that is not a docstring, line)
+    tables: frozenset = frozenset()
+    error: str | None = None
+
+
+def _facts(m: Manifest, path: Path) -> FileFacts:
+    return _facts_at(path, path.stat().st_mtime_ns, *_module_of(m, path))
+
+
+@lru_cache(maxsize=1024)
+def _facts_at(path: Path, mtime_ns: int, module_name: str, is_package: bool) -> FileFacts:
+    try:
+        tree = _parse(path)
+    except SyntaxError as exc:
+        return FileFacts(error=f"{exc.lineno}: syntax error ({exc.msg})")
     package = module_name if is_package else module_name.rpartition(".")[0]
+    imports, strings, tables, prose = [], [], set(), set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield alias.name, node.lineno
+            imports.extend((alias.name, node.lineno) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 parts = package.split(".")
@@ -235,9 +253,24 @@ def _imported_modules(m: Manifest, path: Path, tree):
                 absolute = ".".join(base + ([node.module] if node.module else []))
             else:
                 absolute = node.module or ""
-            yield absolute, node.lineno
-            for alias in node.names:
-                yield f"{absolute}.{alias.name}", node.lineno
+            imports.append((absolute, node.lineno))
+            imports.extend((f"{absolute}.{alias.name}", node.lineno) for alias in node.names)
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            prose.add(id(node.value))  # a docstring: prose may name any table
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in prose:
+            strings.append((node.value, node.lineno))
+        elif isinstance(node, ast.ClassDef):
+            for stmt in node.body:
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else \
+                    [stmt.target] if isinstance(stmt, ast.AnnAssign) else []
+                value = getattr(stmt, "value", None)
+                if any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in targets) and \
+                        isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    tables.add(value.value)
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "Table":
+            if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                tables.add(node.args[0].value)
+    return FileFacts(tuple(imports), tuple(strings), frozenset(tables))
 
 
 def _addon_of_module(module: str, manifests) -> str | None:
@@ -247,12 +280,6 @@ def _addon_of_module(module: str, manifests) -> str | None:
             if best is None or len(other.package) > len(manifests[best].package):
                 best = name
     return best
-
-
-def _docstring_nodes(tree) -> set[int]:
-    """ids of bare string statements (docstrings): prose may name any table."""
-    return {id(node.value) for node in ast.walk(tree)
-            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)}
 
 
 def _check_sources(m: Manifest, manifests, allowed, tables, table_owner) -> list[str]:
@@ -265,23 +292,19 @@ def _check_sources(m: Manifest, manifests, allowed, tables, table_owner) -> list
             out.append(f"{path.relative_to(m.path)}:{line}: {message}")
 
     for path in _python_files(m):
-        try:
-            tree = _parse(path)
-        except SyntaxError as exc:
-            out.append(f"{path.relative_to(m.path)}:{exc.lineno}: syntax error ({exc.msg})")
+        facts = _facts(m, path)
+        if facts.error:
+            out.append(f"{path.relative_to(m.path)}:{facts.error}")
             continue
-        for module, line in _imported_modules(m, path, tree):
+        for module, line in facts.imports:
             other = _addon_of_module(module, manifests)
             if other and other not in allowed:
                 report("import", other, path, line, f"imports from '{other}' ({module}) but does not declare "
                                                     f"'{other}' in depends or optional_depends")
-        prose = _docstring_nodes(tree)
-        for node in ast.walk(tree):
-            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)) or id(node) in prose:
-                continue
-            for table, other in _referenced_tables(node.value, manifests, table_owner):
+        for value, line in facts.strings:
+            for table, other in _referenced_tables(value, manifests, table_owner):
                 if other not in allowed:
-                    report("table", other, path, node.lineno,
+                    report("table", other, path, line,
                            f"references table {table!r} of '{other}' but does not declare '{other}' in depends "
                            f"or optional_depends")
     for table in sorted(tables[m.name]):
@@ -304,34 +327,13 @@ def _referenced_tables(text: str, manifests, table_owner):
     return sorted(found.items())
 
 
-def _declared_tables_at(path: Path) -> frozenset:
-    try:
-        tree = _parse(path)
-    except SyntaxError:
-        return frozenset()
-    out = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef):
-            for stmt in node.body:
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else \
-                    [stmt.target] if isinstance(stmt, ast.AnnAssign) else []
-                value = getattr(stmt, "value", None)
-                if any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in targets) and \
-                        isinstance(value, ast.Constant) and isinstance(value.value, str):
-                    out.add(value.value)
-        elif isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "Table":
-            if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-                out.add(node.args[0].value)
-    return frozenset(out)
-
-
 def _declared_tables(m: Manifest) -> set[str]:
     """Tables an addon declares (``__tablename__`` / ``Table("...")``), read from its source."""
     out = set()
     for path in _python_files(m):
         if "tests" in path.relative_to(m.path).parts:
             continue
-        out |= _declared_tables_at(path)
+        out |= _facts(m, path).tables
     return out
 
 

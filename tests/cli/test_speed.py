@@ -44,19 +44,18 @@ def test_listing_imports_nothing_heavy_and_is_fast(args, tmp_path):
     full = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_") or k.startswith("TESSERA_TEST_")}
     full.update(env)
     runs = []
-    for _ in range(2):  # the second run is the honest one: bytecode is cached
+    for _ in range(3):  # later runs are the honest ones: bytecode is cached
         done = subprocess.run([sys.executable, "-c", PROBE, *args], env=full, capture_output=True, text=True,
                               cwd=PROJECT, timeout=60)
         line = next(l for l in done.stdout.splitlines() if l.startswith("PROBE"))
         runs.append(json.loads(line[len("PROBE"):]))
         payload = done.stdout.split("PROBE")[0]
         json.loads(payload)  # the command's own output is valid JSON
-    probe = runs[-1]
+    probe = min(runs[1:], key=lambda run: run["elapsed"])
     assert probe["heavy"] == [], probe
     assert probe["addon_modules"] == [], probe
     # "A fraction of a second" on an idle machine. On a loaded box everything is slower, so
     # compare with the bare imports every command needs (click + SQLAlchemy) in the same conditions.
-    baseline = subprocess.run([sys.executable, "-c", BASELINE], capture_output=True, text=True, cwd=PROJECT,
-                              timeout=60)
-    floor = float(baseline.stdout.strip())
+    floor = min(float(subprocess.run([sys.executable, "-c", BASELINE], capture_output=True, text=True,
+                                     cwd=PROJECT, timeout=60).stdout.strip()) for _ in range(2))
     assert probe["elapsed"] < max(1.0, 3 * floor), (probe, floor)
