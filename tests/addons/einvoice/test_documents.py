@@ -152,3 +152,11 @@ def test_vietnam_corrections_need_the_buyer_agreement(shop):
     assert shop.doc(adj).total == -11000 and shop.doc(original).state == "issued"
     shop.issue(rep)
     assert shop.doc(original).state == "cancelled" and shop.doc(rep).buyer["address"] == "99 Lê Lợi"
+
+
+def test_draft_preview_is_rendered_but_never_stored(shop):
+    from addons.einvoice.services import preview_pdf
+    doc_id = shop.draft()
+    with shop.session() as s:
+        assert preview_pdf(s, doc_id).startswith(b"%PDF-")
+    assert shop.doc(doc_id).pdf is None
