@@ -297,6 +297,17 @@ def _attr_for(obj, column) -> str:
     return mapper.get_property_by_column(column).key
 
 
-def scalar_or_404(session: Session, model, ident):
-    """Fetch by primary key through the tenancy filter; ``None`` for another business's row."""
-    return session.execute(select(model).where(model.__mapper__.primary_key[0] == ident)).scalar_one_or_none()
+def get_in_business(session: Session, model, ident):
+    """A row by primary key, or ``None`` when it is missing or another business's.
+
+    The identity map is consulted first, so a row this transaction already loaded
+    costs no query; one loaded from the database went through the tenancy filter,
+    and the owner check below covers rows loaded with ``all_businesses``.
+    """
+    obj = session.get(model, ident)
+    if obj is None or not isinstance(obj, BusinessScoped):
+        return obj
+    business_id = session.info.get("business_id")
+    if business_id is not None and obj.business_id != business_id and not session.info.get("all_businesses"):
+        return None
+    return obj

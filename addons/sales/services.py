@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from core.db import scalar_or_404, utcnow
+from core.db import get_in_business, utcnow
 from core.errors import NotFound, UserError
 from core.events import publish
 from core.models import Business
@@ -33,7 +33,7 @@ ORDER_SERIES = "SO"
 
 def get_order(session, order_id: int) -> Order:
     """The order of the session's business, or NotFound (another business's order is not found either)."""
-    order = session.execute(select(Order).where(Order.id == order_id)).scalar_one_or_none()
+    order = get_in_business(session, Order, order_id)
     if order is None:
         raise NotFound(f"order #{order_id} does not exist")
     return order
@@ -49,7 +49,7 @@ def find_order(session, ref: str) -> Order:
             raise UserError(f"external reference {ref!r} is used on several channels; use the order number")
         order = found[0] if found else None
     if order is None and ref.isdigit():
-        order = scalar_or_404(session, Order, int(ref))
+        order = get_in_business(session, Order, int(ref))
     if order is None:
         raise NotFound(f"no order {ref!r} (give the number such as SO-2026-0007, the external reference or the id)")
     return order
@@ -188,7 +188,7 @@ def _customer(session, partner_id, problems):
     if partner_id is None:
         return None
     from addons.partners.models import Partner
-    partner = scalar_or_404(session, Partner, partner_id)
+    partner = get_in_business(session, Partner, partner_id)
     if partner is None:
         problems.append(f"customer: partner #{partner_id} does not exist")
     elif not partner.is_customer:
@@ -240,19 +240,19 @@ def update_order(session, order_id: int, **fields) -> Order:
 
 def _set_lines(session, order: Order, lines) -> None:
     from addons.catalog import services as catalog
-    from addons.catalog.models import Product, Variant
     problems = []
+    wanted = [raw["variant_id"] for raw in lines if isinstance(raw, dict) and isinstance(raw.get("variant_id"), int)]
+    terms = catalog.selling_terms(session, wanted, channel=order.channel)
     for i, raw in enumerate(lines, start=1):
         where = f"line {i}"
         if not isinstance(raw, dict) or "variant_id" not in raw or "qty" not in raw:
             problems.append(f"{where}: needs variant_id and qty")
             continue
-        row = session.execute(select(Variant, Product.name).join(Product, Product.id == Variant.product_id)
-                              .where(Variant.id == raw["variant_id"])).first()
-        if row is None:
+        found = terms.get(raw["variant_id"]) if isinstance(raw["variant_id"], int) else None
+        if found is None:
             problems.append(f"{where}: variant #{raw['variant_id']} does not exist")
             continue
-        variant, product_name = row
+        variant = found["variant"]
         if not variant.active:
             problems.append(f"{where}: {variant.sku} is archived and cannot be sold")
             continue
@@ -261,21 +261,21 @@ def _set_lines(session, order: Order, lines) -> None:
             if "unit_price" in raw and raw["unit_price"] is not None:
                 price = clean_amount(raw["unit_price"], f"{where} ({variant.sku}) unit_price")
             else:
-                price = catalog.variant_price(session, variant.id, channel=order.channel)
+                price = found["price"]
             discount = clean_amount(raw.get("discount_percent", "0"), f"{where} ({variant.sku}) discount_percent")
             if discount > 100:
                 raise UserError(f"{where} ({variant.sku}) discount_percent: at most 100, got {discount}")
             if "tax_rate" in raw:
                 rate = None if raw["tax_rate"] is None else clean_amount(raw["tax_rate"], f"{where} tax_rate")
             else:
-                rate = catalog.tax_rate(session, variant.id)
+                rate = found["tax_rate"]
             if rate is not None and rate >= 1:
                 raise UserError(f"{where} ({variant.sku}) tax_rate: a fraction such as 0.10 for 10 %, got {rate}")
         except UserError as exc:
             problems.append(str(exc))
             continue
         order.lines.append(OrderLine(sequence=i, variant_id=variant.id, sku=variant.sku,
-                                     description=_describe(product_name, variant)[:255], qty=qty,
+                                     description=_describe(found["product_name"], variant)[:255], qty=qty,
                                      unit_price=price, discount_percent=discount, tax_rate=rate))
     if problems:
         raise UserError("; ".join(problems))

@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from addons.catalog.models import Variant
-from core.db import scalar_or_404, utcnow
+from core.db import get_in_business, utcnow
 from core.errors import NotFound, UserError
 from core.sequences import next_number
 
@@ -36,7 +36,7 @@ class CountImportError(UserError):
 
 
 def get_count(session, count_id: int) -> StockCount:
-    count = scalar_or_404(session, StockCount, count_id)
+    count = get_in_business(session, StockCount, count_id)
     if count is None:
         raise NotFound(f"stock count #{count_id} not found")
     return count

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from addons.catalog import services as catalog
 from addons.catalog.models import Variant
 from addons.partners.services import get_partner
-from core.db import scalar_or_404, utcnow
+from core.db import get_in_business, utcnow
 from core.errors import NotFound, UserError
 from core.models import Business
 from core.sequences import next_number
@@ -83,7 +83,7 @@ def preferred_supplier(session, variant_id: int) -> SupplierProduct | None:
 # ---------------------------------------------------------------- purchase orders
 
 def get_purchase_order(session, order_id: int) -> PurchaseOrder:
-    order = scalar_or_404(session, PurchaseOrder, order_id)
+    order = get_in_business(session, PurchaseOrder, order_id)
     if order is None:
         raise NotFound(f"purchase order #{order_id} not found")
     return order
@@ -145,7 +145,7 @@ def add_purchase_line(session, order_id: int, variant_id: int, quantity, unit_co
 
 
 def update_purchase_line(session, line_id: int, *, quantity=None, unit_cost=None) -> PurchaseLine:
-    line = scalar_or_404(session, PurchaseLine, line_id)
+    line = get_in_business(session, PurchaseLine, line_id)
     if line is None:
         raise NotFound(f"purchase order line #{line_id} not found")
     _require(line.order, ("draft",), "changed")

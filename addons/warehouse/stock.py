@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from addons.catalog.models import Variant
 from core.audit import current_user_id
-from core.db import scalar_or_404
+from core.db import get_in_business
 from core.errors import NotFound, UserError
 from core.money import to_decimal
 
@@ -72,7 +72,7 @@ def normalise_lines(lines) -> list[tuple[int, Decimal]]:
 
 
 def get_warehouse(session, warehouse_id: int) -> Warehouse:
-    found = scalar_or_404(session, Warehouse, warehouse_id)
+    found = get_in_business(session, Warehouse, warehouse_id)
     if found is None:
         raise NotFound(f"warehouse #{warehouse_id} not found")
     return found
