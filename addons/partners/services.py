@@ -11,7 +11,7 @@ import re
 from babel import Locale
 from sqlalchemy import select
 
-from core.db import scalar_or_404
+from core.db import get_in_business
 from core.errors import NotFound, UserError
 from core.taxid import validate_tax_id
 
@@ -96,7 +96,7 @@ def create_partner(session, *, name: str, country: str, kind: str = "person", ta
 
 def get_partner(session, partner_id: int) -> Partner:
     """The partner of the session's business, or NotFound (another business's id is not found either)."""
-    partner = scalar_or_404(session, Partner, partner_id)
+    partner = get_in_business(session, Partner, partner_id)
     if partner is None:
         raise NotFound(f"partner #{partner_id} not found")
     return partner

@@ -7,7 +7,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from core import db as db_module
-from core.db import TenancyError, describe_integrity_error, is_transient, scalar_or_404
+from core.db import TenancyError, describe_integrity_error, is_transient, get_in_business
 from core.errors import UserError
 from core.models import Business, Membership, Role, User
 
@@ -38,9 +38,9 @@ def test_queries_are_filtered_by_the_sessions_business(runtime, make_business):
             assert set(session.scalars(select(Role.id))) == {role.id, *session.scalars(
                 select(Role.id).where(Role.name == "Administrator"))}
             assert session.scalar(select(func.count()).select_from(Role)) == 2
-            assert scalar_or_404(session, Role, role.id).id == role.id
+            assert get_in_business(session, Role, role.id).id == role.id
             other = theirs if role is mine else mine
-            assert scalar_or_404(session, Role, other.id) is None
+            assert get_in_business(session, Role, other.id) is None
 
 
 def test_orm_update_and_delete_touch_only_the_own_business(runtime, make_business):
