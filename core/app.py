@@ -15,6 +15,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import Babel, lazy_gettext
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
+from jinja2 import ChoiceLoader, FileSystemLoader
 
 from .auth import LoginThrottle
 from .errors import ConfigError
@@ -55,6 +56,11 @@ def create_app(overrides: dict | None = None, runtime=None) -> Flask:
 
     app = Flask(__name__, template_folder=str(WEB_DIR / "templates"), static_folder=None,
                 instance_path=config["INSTANCE_PATH"])
+    # Addons ship admin templates in their own templates/ folder, namespaced by a
+    # sub-folder of their name (templates/sales/...); later addons may override earlier ones.
+    addon_dirs = [str(m.path / "templates") for m in reversed(list(runtime.registry.manifests.values()))
+                  if (m.path / "templates").is_dir()]
+    app.jinja_loader = ChoiceLoader([FileSystemLoader(addon_dirs), app.jinja_loader])
     production = config.is_production
     app.config.update(
         SECRET_KEY=config["SECRET_KEY"],

@@ -6,12 +6,10 @@ and the API). Lists sort only on indexed columns and page without a COUNT(*).
 """
 from __future__ import annotations
 
-from pathlib import Path
 
-from flask import Blueprint, Response, flash, request
+from flask import Response, flash, request
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual
-from sqlalchemy import select
 from wtforms import StringField
 
 from addons.partners.admin import ServiceForms
@@ -22,7 +20,6 @@ from core.web.context import db
 from . import csvio, services
 from .models import CHANNELS, Brand, Category, PriceList, PriceListItem, Product, TaxClass, Variant
 
-TEMPLATES = Path(__file__).parent / "templates"
 
 
 def parse_attributes(text: str | None) -> dict | None:
@@ -209,9 +206,6 @@ class ImportView(SecureView):
 
 
 def register(admin, ctx):
-    app = getattr(admin, "app", None)
-    if app is not None and "catalog_templates" not in app.blueprints:
-        app.register_blueprint(Blueprint("catalog_templates", __name__, template_folder=str(TEMPLATES)))
     admin.add_view(ProductView(Product, ctx.session, name="Products", endpoint="catalog_product"))
     admin.add_view(VariantView(Variant, ctx.session, name="Variants", endpoint="catalog_variant"))
     admin.add_view(CategoryView(Category, ctx.session, name="Categories", endpoint="catalog_category"))

@@ -10,9 +10,8 @@ reference (both indexed) instead of ILIKE '%...%' over every row.
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterInList, DateTimeBetweenFilter
@@ -25,7 +24,6 @@ from core.web.context import db
 from . import services, states
 from .models import Order, Payment, PaymentTerm, Return
 
-TEMPLATES = Path(__file__).parent / "templates"
 
 
 def _choices(values, labels=None):
@@ -235,9 +233,6 @@ class PaymentTermView(SecureModelView):
 
 
 def register(admin, ctx):
-    app = getattr(admin, "app", None)
-    if app is not None and "sales_templates" not in app.blueprints:
-        app.register_blueprint(Blueprint("sales_templates", __name__, template_folder=str(TEMPLATES)))
     admin.add_view(OrderView(Order, ctx.session, name="Orders", endpoint="sales_order"))
     admin.add_view(PaymentView(Payment, ctx.session, name="Payments", endpoint="sales_payment"))
     admin.add_view(ReturnView(Return, ctx.session, name="Returns", endpoint="sales_return"))

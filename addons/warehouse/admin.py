@@ -8,9 +8,8 @@ back and is flashed. The ledger and balances are never edited here.
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
@@ -27,7 +26,6 @@ from .models import (COUNT_STATES, MOVE_KINDS, PO_STATES, PurchaseOrder, Reorder
                      StockMove, SupplierProduct, Warehouse)
 from .purchasing import STATE_LABELS as PO_LABELS
 
-TEMPLATES = Path(__file__).parent / "templates"
 
 
 def _run(fn, success: str) -> bool:
@@ -322,9 +320,6 @@ class TransferView(SecureView):
 
 
 def register(admin, ctx):
-    app = getattr(admin, "app", None)
-    if app is not None and "warehouse_templates" not in app.blueprints:
-        app.register_blueprint(Blueprint("warehouse_templates", __name__, template_folder=str(TEMPLATES)))
     admin.add_view(WarehouseView(Warehouse, ctx.session, name="Warehouses", endpoint="warehouse_warehouse"))
     admin.add_view(StockBalanceView(StockBalance, ctx.session, name="Stock", endpoint="warehouse_stock_balance"))
     admin.add_view(StockMoveView(StockMove, ctx.session, name="Stock moves", endpoint="warehouse_stock_move"))
