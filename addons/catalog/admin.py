@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Response, flash, request
 from flask_admin import expose
-from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual
+from flask_admin.contrib.sqla.filters import BooleanEqualFilter
 from wtforms import StringField
 
 from addons.partners.admin import ServiceForms
