@@ -68,7 +68,8 @@ SPEC = {
     "DATABASE_URL": ("", lambda k, v: _url(("sqlite", "postgresql"))(k, v) if v else v),
     "BROKER_URL": ("stub://", _url(("stub", "redis", "rediss", "amqp", "amqps"))),
     "SECRET_KEY": (DEFAULT_SECRET_KEY, _of(str, "a string")),
-    "SMTP_URL": ("smtp://127.0.0.1:25", _url(("smtp", "smtps"))),
+    # Empty: mail is written as .eml files under INSTANCE_PATH/mail (the embedded default).
+    "SMTP_URL": ("", lambda k, v: _url(("smtp", "smtps", "file"))(k, v) if v else v),
     "MAIL_FROM": ("Tessera <noreply@localhost>", _of(str, "an e-mail address")),
     "ADDONS_PATH": ([], _of(list, f"folder paths separated by {os.pathsep!r}")),
     "DISABLE_ENTRY_POINTS": (False, _of(bool, "true or false")),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+import time
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses
 from pathlib import Path
@@ -134,10 +135,27 @@ def build_message(mail: MailMessage, sender: str) -> EmailMessage:
     return msg
 
 
+def mail_url(config) -> str:
+    """Where mail goes: TESSERA_SMTP_URL, or a folder in the instance when none is set.
+
+    The embedded default has no mail server; writing each message to a file keeps
+    demo data and local trials from retrying against one that is not there, and
+    the files can be opened in any mail program.
+    """
+    return config["SMTP_URL"] or (Path(config["INSTANCE_PATH"]).resolve() / "mail").as_uri()
+
+
 def smtp_send(smtp_url: str, msg: EmailMessage):
-    """Deliver through ``smtp://[user:pass@]host[:port]``, ``smtp+starttls://`` or ``smtps://``."""
+    """Deliver through ``smtp://[user:pass@]host[:port]``, ``smtp+starttls://``, ``smtps://``,
+    or into a folder with ``file:///path``."""
     parts = urlsplit(smtp_url)
     scheme = parts.scheme
+    if scheme == "file":
+        folder = Path(unquote(parts.path))
+        folder.mkdir(parents=True, exist_ok=True)
+        name = msg["Message-ID"].strip("<>").replace("/", "_") if msg["Message-ID"] else str(time.time_ns())
+        (folder / f"{name}.eml").write_bytes(bytes(msg))
+        return
     if scheme not in ("smtp", "smtps", "smtp+starttls"):
         raise ConfigError(f"TESSERA_SMTP_URL: unsupported scheme {scheme!r}")
     host = parts.hostname or "127.0.0.1"
@@ -166,7 +184,7 @@ def send_mail(ctx, mail_id: int):
             return
         msg = build_message(mail, config["MAIL_FROM"])
     try:
-        smtp_send(config["SMTP_URL"], msg)
+        smtp_send(mail_url(config), msg)
     except Exception as exc:
         with ctx.transaction() as session:
             mail = session.get(MailMessage, mail_id)

@@ -131,3 +131,21 @@ def test_bad_mail_input_is_refused(runtime, make_business):
             queue_mail(s, "a@example.com", "tfx_jobs/receipt", {"name": "A", "number": "1"}, "en",
                        attachments=[("x.pdf", "application/pdf", "not bytes")])
     assert jobs_of(runtime, business.id) == []
+
+
+def test_without_an_smtp_url_mail_is_written_to_the_instance_folder(runtime, make_business, monkeypatch, tmp_path):
+    """The embedded default has no mail server: each message becomes an .eml file, marked sent."""
+    monkeypatch.setitem(runtime.config.values, "SMTP_URL", "")
+    monkeypatch.setitem(runtime.config.values, "INSTANCE_PATH", str(tmp_path))
+    business = make_business(country="KR")
+    with runtime.transaction(business.id) as s:
+        mail = queue_mail(s, "minji@example.kr", "tfx_jobs/receipt", {"name": "김민지", "number": "R-8"}, "ko",
+                          attachments=[("receipt-R-8.pdf", "application/pdf", PDF)])
+    send_all(runtime, business.id)
+    files = list((tmp_path / "mail").glob("*.eml"))
+    assert len(files) == 1
+    message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert message["To"] == "minji@example.kr"
+    assert message["Subject"] == "영수증 R-8 안내"
+    assert [part.get_filename() for part in message.iter_attachments()] == ["receipt-R-8.pdf"]
+    assert mail_row(runtime, mail.id).state == "sent"
