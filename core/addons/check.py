@@ -224,15 +224,26 @@ def _module_of(m: Manifest, path: Path) -> tuple[str, bool]:
 
 @dataclass(frozen=True)
 class FileFacts:
-    """What the checks need from one source file, gathered in a single AST walk."""
+    """Imports and syntax of one source file: statements only, never a walk of every expression."""
     imports: tuple = ()      # (absolute module, line)
-    strings: tuple = ()      # (string constant that is not a docstring, line)
-    tables: frozenset = frozenset()
     error: str | None = None
+
+
+TABLENAME_RE = re.compile(r"""__tablename__\s*(?::[^=\n]*)?=\s*["']([A-Za-z0-9_]+)["']""")
+TABLE_CALL_RE = re.compile(r"""\bTable\(\s*["']([A-Za-z0-9_]+)["']""")
 
 
 def _facts(m: Manifest, path: Path) -> FileFacts:
     return _facts_at(path, path.stat().st_mtime_ns, *_module_of(m, path))
+
+
+def _statements(body):
+    for node in body:
+        yield node
+        for name in ("body", "orelse", "finalbody"):
+            yield from _statements(getattr(node, name, ()) or ())
+        for handler in getattr(node, "handlers", ()) or ():
+            yield from _statements(handler.body)
 
 
 @lru_cache(maxsize=1024)
@@ -242,8 +253,8 @@ def _facts_at(path: Path, mtime_ns: int, module_name: str, is_package: bool) -> 
     except SyntaxError as exc:
         return FileFacts(error=f"{exc.lineno}: syntax error ({exc.msg})")
     package = module_name if is_package else module_name.rpartition(".")[0]
-    imports, strings, tables, prose = [], [], set(), set()
-    for node in ast.walk(tree):
+    imports = []
+    for node in _statements(tree.body):
         if isinstance(node, ast.Import):
             imports.extend((alias.name, node.lineno) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -255,22 +266,19 @@ def _facts_at(path: Path, mtime_ns: int, module_name: str, is_package: bool) -> 
                 absolute = node.module or ""
             imports.append((absolute, node.lineno))
             imports.extend((f"{absolute}.{alias.name}", node.lineno) for alias in node.names)
-        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+    return FileFacts(tuple(imports))
+
+
+@lru_cache(maxsize=256)
+def _strings_at(path: Path, mtime_ns: int) -> tuple:
+    """String constants that are not docstrings, with their line (one full AST walk)."""
+    prose, out = set(), []
+    for node in ast.walk(_parse(path)):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             prose.add(id(node.value))  # a docstring: prose may name any table
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in prose:
-            strings.append((node.value, node.lineno))
-        elif isinstance(node, ast.ClassDef):
-            for stmt in node.body:
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else \
-                    [stmt.target] if isinstance(stmt, ast.AnnAssign) else []
-                value = getattr(stmt, "value", None)
-                if any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in targets) and \
-                        isinstance(value, ast.Constant) and isinstance(value.value, str):
-                    tables.add(value.value)
-        elif isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "Table":
-            if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-                tables.add(node.args[0].value)
-    return FileFacts(tuple(imports), tuple(strings), frozenset(tables))
+            out.append((node.value, node.lineno))
+    return tuple(out)
 
 
 def _addon_of_module(module: str, manifests) -> str | None:
@@ -291,6 +299,9 @@ def _check_sources(m: Manifest, manifests, allowed, tables, table_owner) -> list
             seen.add(key)
             out.append(f"{path.relative_to(m.path)}:{line}: {message}")
 
+    undeclared = sorted((n for n in manifests if n not in allowed), key=len, reverse=True)
+    # Only a file whose text names an undeclared addon can reference its tables: walk just those.
+    suspicious = re.compile(r"\b(?:%s)" % "|".join(map(re.escape, undeclared))) if undeclared else None
     for path in _python_files(m):
         facts = _facts(m, path)
         if facts.error:
@@ -301,7 +312,9 @@ def _check_sources(m: Manifest, manifests, allowed, tables, table_owner) -> list
             if other and other not in allowed:
                 report("import", other, path, line, f"imports from '{other}' ({module}) but does not declare "
                                                     f"'{other}' in depends or optional_depends")
-        for value, line in facts.strings:
+        if suspicious is None or not suspicious.search(path.read_text(encoding="utf-8")):
+            continue
+        for value, line in _strings_at(path, path.stat().st_mtime_ns):
             for table, other in _referenced_tables(value, manifests, table_owner):
                 if other not in allowed:
                     report("table", other, path, line,
@@ -333,7 +346,9 @@ def _declared_tables(m: Manifest) -> set[str]:
     for path in _python_files(m):
         if "tests" in path.relative_to(m.path).parts:
             continue
-        out |= _facts(m, path).tables
+        text = path.read_text(encoding="utf-8")
+        out.update(TABLENAME_RE.findall(text))
+        out.update(TABLE_CALL_RE.findall(text))
     return out
 
 
