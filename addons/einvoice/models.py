@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, LargeBinary,
-                        Numeric, String, Text, UniqueConstraint)
+                        Numeric, String, Text, UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.audit import Audited
@@ -38,6 +38,8 @@ SUBMISSION_STATES = ("pending", "sending", "accepted", "rejected", "unknown")
 SUBMISSION_ACTIONS = ("submit", "cancel", "replace", "adjust")
 DELIVERY_STATES = ("queued", "sent", "failed", "confirmed")
 
+ORDER_DOC_WHERE = text("order_id IS NOT NULL AND state <> 'cancelled' "
+                       "AND type IN ('vat_invoice', 'sales_invoice', 'receipt')")
 # After issue these may change (forward only); everything else is frozen.
 LIFECYCLE_COLUMNS = ("state", "sent_at", "delivered_at", "paid_at", "cancelled_at", "cancelled_by_id",
                      "updated_at")
@@ -84,6 +86,9 @@ class Document(Audited, BusinessScoped, TimestampMixin, Base):
         Index("ix_einvoice_document_business_display_number", "business_id", "display_number"),
         Index("ix_einvoice_document_business_order", "business_id", "order_id"),
         Index("ix_einvoice_document_corrects", "corrects_id"),
+        # One live invoice or receipt of each type per order, even if two jobs race to issue it.
+        Index("uq_einvoice_document_order_type", "business_id", "order_id", "type", unique=True,
+              postgresql_where=ORDER_DOC_WHERE, sqlite_where=ORDER_DOC_WHERE),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     type: Mapped[str] = mapped_column(String(32))

@@ -93,6 +93,11 @@ def existing_for_order(session, order_id: int, doc_type: str) -> Document | None
 
 def issue_for_order(session, order_id: int, doc_type: str, *, render_pdf: bool | None = None) -> Document:
     """Issue the order's document once: a second call (a redelivered job) returns the first."""
+    from addons.sales.models import Order
+    # Two jobs for one order take turns on its row (PostgreSQL); the partial unique
+    # index on (order, type) is the backstop everywhere.
+    if session.scalar(select(Order.id).where(Order.id == order_id).with_for_update()) is None:
+        raise UserError(f"order #{order_id} does not exist")
     existing = existing_for_order(session, order_id, doc_type)
     if existing is not None and existing.state != "draft":
         return existing

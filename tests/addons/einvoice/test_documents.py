@@ -160,3 +160,20 @@ def test_draft_preview_is_rendered_but_never_stored(shop):
     with shop.session() as s:
         assert preview_pdf(s, doc_id).startswith(b"%PDF-")
     assert shop.doc(doc_id).pdf is None
+
+
+def test_one_live_document_per_order_and_type(shop):
+    order_id = shop.order()
+    with shop.tx() as s:
+        orders.create_from_order(s, order_id, "sales_invoice")
+    with pytest.raises(UserError, match="duplicate"):
+        with shop.tx() as s:  # a second racing job would fail here and find the first on retry
+            orders.create_from_order(s, order_id, "sales_invoice")
+    with shop.tx() as s:
+        first = orders.issue_for_order(s, order_id, "sales_invoice", render_pdf=False)
+        assert orders.create_from_order(s, order_id, "receipt").type == "receipt"
+        first_id = first.id
+    with shop.tx() as s:
+        corrections.cancel(s, first_id, reason="re-issue")
+    with shop.tx() as s:  # once cancelled, the order may get a new invoice
+        assert orders.issue_for_order(s, order_id, "sales_invoice", render_pdf=False).id != first_id

@@ -68,7 +68,7 @@ def test_send_needs_an_issued_document_and_an_address(shop):
         assert sending.send_document(s, doc_id, to="walkin@example.com").to == "walkin@example.com"
 
 
-def test_auto_issue_on_payment_sends_without_staff(shop, run_jobs, runtime):
+def test_auto_issue_on_payment_sends_without_staff(shop, run_jobs, runtime, monkeypatch):
     shop.settings(auto_issue="invoice", invoice_type="vat_invoice")
     order_id = shop.order(paid=True)
     states = run_jobs(shop.id)
@@ -78,7 +78,12 @@ def test_auto_issue_on_payment_sends_without_staff(shop, run_jobs, runtime):
         doc = s.scalar(select(Document).where(Document.order_id == order_id))
         assert doc.type == "vat_invoice" and doc.state == "paid" and doc.sent_at is not None
         assert s.scalar(select(Delivery.mail_id).where(Delivery.document_id == doc.id))
-    # The SMTP server is down (nothing listens): the mail job fails visibly and is retryable.
+    # The SMTP server is down: the mail job fails visibly and is retryable.
+    import core.mail
+
+    def refuse(*_args, **_kwargs):
+        raise ConnectionRefusedError("SMTP server down")
+    monkeypatch.setattr(core.mail, "smtp_send", refuse)
     mail_states = run_jobs(shop.id, actor_prefix="core.send_mail", rounds=1)
     assert mail_states and mail_states[0][1] in ("pending", "dead", "failed")
     with shop.session() as s:

@@ -123,6 +123,11 @@ def upgrade() -> None:
         batch_op.create_index('ix_einvoice_document_business_state_created', ['business_id', 'state', 'created_at'], unique=False)
         batch_op.create_index('ix_einvoice_document_business_type_created', ['business_id', 'type', 'created_at'], unique=False)
         batch_op.create_index('ix_einvoice_document_corrects', ['corrects_id'], unique=False)
+        batch_op.create_index('uq_einvoice_document_order_type', ['business_id', 'order_id', 'type'], unique=True,
+                              postgresql_where=sa.text("order_id IS NOT NULL AND state <> 'cancelled' "
+                                                       "AND type IN ('vat_invoice', 'sales_invoice', 'receipt')"),
+                              sqlite_where=sa.text("order_id IS NOT NULL AND state <> 'cancelled' "
+                                                   "AND type IN ('vat_invoice', 'sales_invoice', 'receipt')"))
 
     op.create_table('einvoice_delivery',
     sa.Column('id', sa.Integer(), nullable=False),
