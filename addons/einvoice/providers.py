@@ -102,8 +102,7 @@ class OfflineProvider(EInvoiceProvider):
     label = "Offline (export files for manual upload)"
 
     def folder(self, business_id: int) -> Path:
-        root = Path(self.options.get("export_dir") or Path(self.runtime.config["INSTANCE_PATH"]) / "einvoice-export")
-        path = root / str(business_id)
+        path = self.folder_root() / str(business_id)
         (path / "keys").mkdir(parents=True, exist_ok=True)
         return path
 
@@ -126,7 +125,7 @@ class OfflineProvider(EInvoiceProvider):
                               reason="exported for manual upload: " + ", ".join(written))
 
     def lookup(self, idempotency_key: str) -> ProviderResult | None:
-        for path in Path(self.folder_root()).glob(f"*/keys/{safe_filename(idempotency_key)}.json"):
+        for path in self.folder_root().glob(f"*/keys/{safe_filename(idempotency_key)}.json"):
             receipt = json.loads(path.read_text())
             return ProviderResult("accepted", authority_code=f"OFFLINE:{receipt['number']}",
                                   reason="exported for manual upload: " + ", ".join(receipt["files"]))
