@@ -211,6 +211,17 @@ class SecureModelView(SecureAccess, ModelView):
                 return response
         return redirect(get_redirect_target() or self.get_url(".index_view"))
 
+    def _export_csv(self, return_url):
+        """Build the whole file while the request session is open.
+
+        Flask-Admin streams the CSV after the view has returned, when the session
+        is closed and a column that loads a relationship would fail halfway;
+        ``export_max_rows`` bounds what is held in memory.
+        """
+        response = super()._export_csv(return_url)
+        response.set_data("".join(response.response))
+        return response
+
     # ------------------------------------------------------------ errors
     def handle_view_exception(self, exc):
         if isinstance(exc, UserError):
