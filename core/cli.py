@@ -99,10 +99,20 @@ def one_line(exc: BaseException) -> str:
 
 
 class CliError(click.ClickException):
-    """Printed as ``error: <message>`` on stderr; exit status 1."""
+    """Printed as ``error: <message>`` on stderr; exit status 1 (2 for usage errors)."""
+
+    def __init__(self, message, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
 
     def show(self, file=None):
         click.echo(f"error: {self.message}", err=True, file=file)
+
+
+def usage_error(exc: click.UsageError) -> CliError:
+    """click's usage errors print usage, a hint and the error on several lines; make them one."""
+    command = exc.ctx.command_path if exc.ctx is not None else "manage.py"
+    return CliError(f"{one_line(click.ClickException(exc.format_message()))} (see '{command} --help')", 2)
 
 
 # ---------------------------------------------------------------- context
@@ -222,9 +232,17 @@ def business_command(fn):
 class TesseraGroup(click.Group):
     """Core commands plus one group per addon that provides ``commands``; errors become one line."""
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise usage_error(exc) from None
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise usage_error(exc) from None
         except TesseraError as exc:
             raise CliError(one_line(exc)) from None
         except (ImportError, OSError) as exc:
@@ -270,7 +288,7 @@ class TesseraGroup(click.Group):
         return group
 
 
-@click.group(cls=TesseraGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("manage.py", cls=TesseraGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--database-url", metavar="URL", default=None,
               help="Database URL (overrides TESSERA_DATABASE_URL).")
 @click.option("--business", "business_slug", metavar="SLUG", default=None,

@@ -164,3 +164,11 @@ def test_scheduler_once_fires_due_schedules(cli, cli_db, slug):
     assert out.startswith("fired ") and fired >= 1
     jobs = cli.json("jobs", "list", "--business", slug)
     assert any(job["actor"] == "tfx_jobs.tick" for job in jobs)
+
+
+def test_usage_errors_are_one_line(cli):
+    line = cli.fails("jobs", "list", "--limit", "many")
+    assert "'many' is not a valid integer" in line and "manage.py jobs list --help" in line
+    assert "No such command" in cli.fails("nonsense")
+    assert "No such option" in cli.fails("--bogus", "business", "list")
+    assert "Missing option" in cli.fails("business", "create", "--name", "x")
