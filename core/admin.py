@@ -26,7 +26,7 @@ from sqlalchemy import select
 from .addons.errors import AddonError
 from .db import BusinessScoped
 from .errors import UserError
-from .web.context import addon_enabled, can, current_business_id, request_session
+from .web.context import addon_enabled, can, current_business_id, db, request_session
 
 # Flask-Admin view function -> the permission action it needs.
 VIEW_ACTIONS = {"index_view": "read", "details_view": "read", "ajax_lookup": "read", "index": "read",
@@ -100,6 +100,42 @@ class FencedAjaxLoader(QueryAjaxModelLoader):
             return None
         with self.session.no_autoflush:
             return self.get_query().filter(column == key).one_or_none()
+
+
+class ServiceForms:
+    """Create/update through service functions; a UserError is flashed and nothing is saved."""
+    service_create = None   # staticmethod(fn(session, **fields))
+    service_update = None   # staticmethod(fn(session, id, **fields))
+
+    def form_values(self, form) -> dict:
+        values = {}
+        for name, field in form._fields.items():
+            if name == "csrf_token":
+                continue
+            value = field.data
+            if hasattr(value, "__table__"):       # a related row from a select field -> its id
+                values[f"{name}_id"] = value.id
+            else:
+                values[name] = value
+        return values
+
+    def _save(self, call):
+        session = db()
+        try:
+            result = call(session)
+            session.commit()
+        except UserError as exc:
+            session.rollback()
+            flash(str(exc), "error")
+            return None
+        return result
+
+    def create_model(self, form):
+        model = self._save(lambda s: self.service_create(s, **self.form_values(form)))
+        return model if model is not None else False
+
+    def update_model(self, form, model):
+        return self._save(lambda s: self.service_update(s, model.id, **self.form_values(form))) is not None
 
 
 class SecureModelView(SecureAccess, ModelView):

@@ -12,8 +12,7 @@ from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter
 from wtforms import StringField
 
-from addons.partners.admin import ServiceForms
-from core.admin import SecureModelView, SecureView
+from core.admin import SecureModelView, ServiceForms, SecureView
 from core.errors import UserError
 from core.web.context import db
 

@@ -2,51 +2,12 @@
 so the admin validates tax ids exactly like the API. Partners are archived, not deleted."""
 from __future__ import annotations
 
-from flask import flash
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual
 
-from core.admin import SecureModelView
-from core.errors import UserError
-from core.web.context import db
+from core.admin import SecureModelView, ServiceForms
 
 from . import services
 from .models import KINDS, LANGUAGES, Partner
-
-
-class ServiceForms:
-    """Create/update through service functions; a UserError is flashed and nothing is saved."""
-    service_create = None   # staticmethod(fn(session, **fields))
-    service_update = None   # staticmethod(fn(session, id, **fields))
-
-    def form_values(self, form) -> dict:
-        values = {}
-        for name, field in form._fields.items():
-            if name == "csrf_token":
-                continue
-            value = field.data
-            if hasattr(value, "__table__"):       # a related row from a select field -> its id
-                values[f"{name}_id"] = value.id
-            else:
-                values[name] = value
-        return values
-
-    def _save(self, call):
-        session = db()
-        try:
-            result = call(session)
-            session.commit()
-        except UserError as exc:
-            session.rollback()
-            flash(str(exc), "error")
-            return None
-        return result
-
-    def create_model(self, form):
-        model = self._save(lambda s: self.service_create(s, **self.form_values(form)))
-        return model if model is not None else False
-
-    def update_model(self, form, model):
-        return self._save(lambda s: self.service_update(s, model.id, **self.form_values(form))) is not None
 
 
 class PartnerView(ServiceForms, SecureModelView):

@@ -16,8 +16,7 @@ from flask_admin.contrib.sqla.filters import FilterEqual
 from sqlalchemy import select
 
 from addons.catalog.services import variant_by_sku
-from addons.partners.admin import ServiceForms
-from core.admin import SecureModelView, SecureView
+from core.admin import SecureModelView, ServiceForms, SecureView
 from core.errors import UserError
 from core.web.context import db
 
