@@ -36,12 +36,15 @@ def business_create(cli_ctx, name, slug, country, currency, timezone, languages,
     from .addons import state
     from .business import create_business
     runtime = cli_ctx.runtime
+    for addon in addon_names:
+        runtime.registry[addon]  # unknown names fail before anything is written
+    enabled = []
     with runtime.transaction(all_businesses=True) as session:
         created = create_business(session, name=name, slug=slug, country=country, currency=currency,
                                   timezone=timezone, languages=languages or ("en",), tax_id=tax_id)
-    enabled = []
-    if addon_names:
-        with runtime.transaction(created.id) as session:
+        if addon_names:
+            # Same transaction, now bound to the new business: a failing on_enable leaves no business behind.
+            session.info.update(business_id=created.id, all_businesses=False)
             enabled = state.enable(session, runtime.registry, created.id, list(addon_names))
     row = _business_row(created) | {"enabled": enabled}
     if cli_ctx.as_json:

@@ -172,3 +172,9 @@ def test_usage_errors_are_one_line(cli):
     assert "No such command" in cli.fails("nonsense")
     assert "No such option" in cli.fails("--bogus", "business", "list")
     assert "Missing option" in cli.fails("business", "create", "--name", "x")
+
+
+def test_business_create_with_a_bad_addon_writes_nothing(cli, slug):
+    assert "not an addon here" in cli.fails("business", "create", "--name", "Half", "--slug", slug,
+                                            "--country", "KR", "--addon", "no_such_addon")
+    assert all(b["slug"] != slug for b in cli.json("business", "list"))
