@@ -8,76 +8,22 @@ says what Tessera adds, independent of the machine.
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
-
-
-# ---------------------------------------------------------------- helpers
-@contextmanager
-def temp_database(label: str):
-    """A fresh database: SQLite in a temp folder, or a PostgreSQL database made from
-    TESSERA_BENCH_DATABASE_URL and dropped afterwards. Yields (url, folder)."""
-    folder = Path(tempfile.mkdtemp(prefix=f"tessera-bench-{label}-"))
-    base = os.environ.get("TESSERA_BENCH_DATABASE_URL")
-    try:
-        if not base:
-            yield "sqlite:///" + str(folder / "bench.db"), folder
-            return
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-        url = make_url(base)
-        name = f"tessera_bench_{label}_{os.getpid()}"
-        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield url.set(database=name).render_as_string(hide_password=False), folder
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+from core.benchmark import default_backend, overrides_for, redis_url_if_reachable, result, temp_database  # noqa: E402
 
 
 def db_backend(url: str) -> str:
     return "postgresql" if url.startswith("postgresql") else "sqlite"
-
-
-def overrides_for(url: str, folder: Path, broker: str = "stub://") -> dict:
-    return {"ENV": "test", "DATABASE_URL": url, "INSTANCE_PATH": str(folder), "BROKER_URL": broker,
-            "SECRET_KEY": "bench-secret-key", "DISABLE_ENTRY_POINTS": True}
-
-
-def result(name, value, unit, floor, floor_unit, backend, params, higher_is_better):
-    ratio = (value / floor) if floor else None
-    return {"name": name, "value": round(value, 4), "unit": unit, "floor": round(floor, 4),
-            "floor_unit": floor_unit, "ratio": round(ratio, 4) if ratio is not None else None,
-            "backend": backend, "params": dict(params, higher_is_better=higher_is_better)}
-
-
-def redis_url_if_reachable() -> str | None:
-    url = os.environ.get("TESSERA_BENCH_REDIS_URL", DEFAULT_REDIS)
-    try:
-        import redis
-        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
-        return url
-    except Exception:
-        return None
 
 
 # ---------------------------------------------------------------- startup
@@ -95,7 +41,7 @@ def _time_command(code: str, env: dict, runs: int) -> float:
 def startup(quick: bool) -> list[dict]:
     """Seconds to build the app (or the runtime) with every addon loaded, in a fresh interpreter."""
     runs = 3 if quick else 7
-    with temp_database("startup") as (url, folder):
+    with temp_database(default_backend(), "startup") as (url, folder):
         from core.runtime import build_runtime
         from core.addons.migrate import install_all
         overrides = overrides_for(url, folder)
@@ -157,7 +103,7 @@ def _outbox_rate(broker_url: str, n: int, threads: int) -> tuple[float, str]:
     from core.runtime import build_runtime
 
     previous = dramatiq.get_broker()
-    with temp_database("outbox") as (url, folder):
+    with temp_database(default_backend(), "outbox") as (url, folder):
         rt = build_runtime(overrides_for(url, folder, broker_url), make_current=False)
         try:
             install_all(rt)

@@ -15,7 +15,7 @@ import time
 from datetime import date
 from decimal import Decimal
 
-from addons.sales.bench import _pg_base, _result, _runtime, temp_database
+from core.benchmark import bench_runtime, pg_url_if_reachable, result, temp_database
 
 from .bench_pdf import pdf_bulk, pdf_render
 
@@ -90,18 +90,18 @@ def _floor_rate(rt, business_id, n, xml: bytes) -> float:
 def invoice_issue(quick: bool, backend: str = "sqlite") -> list[dict]:
     """Issue throughput (number + totals + stored XML, no PDF), SQLite and PostgreSQL, beside a raw insert floor."""
     n = 40 if quick else 400
-    backends = ["sqlite"] + (["postgresql"] if _pg_base() else [])
+    backends = ["sqlite"] + (["postgresql"] if pg_url_if_reachable() else [])
     rows = []
     for name in backends:
         with temp_database(name, "einvoice") as (url, folder):
-            rt = _runtime(url, folder)
+            rt = bench_runtime(url, folder)
             try:
                 business_id = _business(rt)
                 rate, xml = _issue_rate(rt, business_id, n)
                 floor = _floor_rate(rt, business_id, n, xml)
             finally:
                 rt.db.dispose()
-        rows.append(_result("invoice_issue", rate, "documents/s", floor, "raw inserts/s", name,
+        rows.append(result("invoice_issue", rate, "documents/s", floor, "raw inserts/s", name,
                             {"documents": n, "lines_per_document": len(LINES), "xml_bytes": len(xml),
                              "pdf": False, "transaction_per_document": True}))
     return rows

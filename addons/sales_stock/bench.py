@@ -1,4 +1,4 @@
-"""Sales benchmarks: order pipeline, contended reservation, admin order list.
+"""Commerce benchmarks: order pipeline (sales + the stock bridge), contended reservation, admin order list.
 
 Each builds its own temporary database (SQLite in a temp folder; PostgreSQL as
 a fresh database on TESSERA_BENCH_DATABASE_URL's server, default
@@ -10,77 +10,11 @@ events, tenancy fence and audit log cost, independent of the machine.
 from __future__ import annotations
 
 import os
-import shutil
-import statistics
-import tempfile
 import threading
 import time
-from contextlib import contextmanager
 from decimal import Decimal
-from pathlib import Path
 
-PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-# ---------------------------------------------------------------- set-up helpers
-
-def _pg_base() -> str | None:
-    url = os.environ.get("TESSERA_BENCH_DATABASE_URL") or PG_DEFAULT
-    if not url.startswith("postgresql"):
-        return None
-    try:
-        from sqlalchemy import create_engine, text
-        engine = create_engine(url, connect_args={"connect_timeout": 2})
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-        return url
-    except Exception:
-        return None
-
-
-def _require_pg() -> str:
-    url = _pg_base()
-    if url is None:
-        raise RuntimeError("this benchmark needs PostgreSQL: set TESSERA_BENCH_DATABASE_URL "
-                           f"(tried {os.environ.get('TESSERA_BENCH_DATABASE_URL') or PG_DEFAULT})")
-    return url
-
-
-@contextmanager
-def temp_database(backend: str, label: str):
-    """Yield (url, folder) of a fresh database, dropped afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix=f"tessera-bench-{label}-"))
-    try:
-        if backend == "sqlite":
-            yield "sqlite:///" + str(folder / "bench.db"), folder
-            return
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-        base = make_url(_require_pg())
-        name = f"tessera_bench_sales_{label}_{os.getpid()}"
-        admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield base.set(database=name).render_as_string(hide_password=False), folder
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _runtime(url: str, folder: Path):
-    from core.addons.migrate import install_all
-    from core.runtime import build_runtime
-    rt = build_runtime({"ENV": "test", "DATABASE_URL": url, "INSTANCE_PATH": str(folder), "BROKER_URL": "stub://",
-                        "SECRET_KEY": "bench-secret-key", "DISABLE_ENTRY_POINTS": True,
-                        "WTF_CSRF_ENABLED": False})
-    install_all(rt)
-    return rt
+from core.benchmark import bench_runtime, median, p95, pg_url_if_reachable, result, temp_database
 
 
 def _shop(rt, variants: int, on_hand: int = 10 ** 9):
@@ -102,13 +36,6 @@ def _shop(rt, variants: int, on_hand: int = 10 ** 9):
                for i in range(variants)]
         wh.receive(s, warehouse, [(v, Decimal(on_hand)) for v in ids], reference="bench opening")
     return business.id, customer, warehouse, ids
-
-
-def _result(name, value, unit, floor, floor_unit, backend, params, higher_is_better=True):
-    ratio = value / floor if floor else None
-    return {"name": name, "value": round(value, 4), "unit": unit, "floor": round(floor, 4), "floor_unit": floor_unit,
-            "ratio": None if ratio is None else round(ratio, 4), "backend": backend,
-            "params": dict(params, higher_is_better=higher_is_better)}
 
 
 # ---------------------------------------------------------------- order pipeline
@@ -207,11 +134,11 @@ def order_pipeline(quick: bool) -> list[dict]:
     on SQLite and PostgreSQL, next to the same rows written with Core inserts."""
     import random
     n = 60 if quick else 600
-    backends = ["sqlite"] + (["postgresql"] if _pg_base() else [])
+    backends = ["sqlite"] + (["postgresql"] if pg_url_if_reachable() else [])
     out = []
     for backend in backends:
         with temp_database(backend, "pipeline") as (url, folder):
-            rt = _runtime(url, folder)
+            rt = bench_runtime(url, folder, WTF_CSRF_ENABLED=False)
             try:
                 business_id, customer, warehouse, variants = _shop(rt, 40)
                 rng = random.Random(1)
@@ -221,7 +148,7 @@ def order_pipeline(quick: bool) -> list[dict]:
                 floor = _pipeline_floor(rt, business_id, customer, warehouse, variants, n, rng)
             finally:
                 rt.db.dispose()
-        out.append(_result("order_pipeline", value, "orders/s", floor, "orders/s (Core inserts)", backend,
+        out.append(result("order_pipeline", value, "orders/s", floor, "orders/s (Core inserts)", backend,
                            {"orders": n, "lines_per_order": 5, "transaction": "one per order"}))
     return out
 
@@ -266,7 +193,7 @@ def reservation_contention(quick: bool) -> list[dict]:
     from addons.warehouse.models import StockBalance, StockMove
     n, workers = (200 if quick else 2000), 8
     with temp_database("postgresql", "contention") as (url, folder):
-        rt = _runtime(url, folder)
+        rt = bench_runtime(url, folder, WTF_CSRF_ENABLED=False)
         try:
             business_id, customer, warehouse, variants = _shop(rt, 20)
             rng = random.Random(2)
@@ -298,7 +225,7 @@ def reservation_contention(quick: bool) -> list[dict]:
             floor = _confirm_workers(rt, business_id, list(floor_plans), workers, floor_confirm)
         finally:
             rt.db.dispose()
-    return [_result("reservation_contention", value, "confirmations/s", floor, "confirmations/s (Core updates)",
+    return [result("reservation_contention", value, "confirmations/s", floor, "confirmations/s (Core updates)",
                     "postgresql", {"orders": n, "workers": workers, "hot_variants": 20, "lines_per_order": "1-5"})]
 
 
@@ -327,8 +254,7 @@ def _timed(fn, repeat):
         started = time.perf_counter()
         fn()
         times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    return statistics.median(times), times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+    return median(times), p95(times)
 
 
 def admin_list(quick: bool) -> list[dict]:
@@ -343,7 +269,7 @@ def admin_list(quick: bool) -> list[dict]:
     page_size = 50
     out = []
     with temp_database("postgresql", "adminlist") as (url, folder):
-        rt = _runtime(url, folder)
+        rt = bench_runtime(url, folder, WTF_CSRF_ENABLED=False)
         try:
             business_id, customer, _warehouse, _variants = _shop(rt, 1)
             with rt.transaction(business_id) as s:
@@ -376,12 +302,12 @@ def admin_list(quick: bool) -> list[dict]:
                     with rt.db.engine.connect() as conn:
                         conn.execute(stmt).all()
                 fetch(), raw()  # warm-up
-                median, p95 = _timed(fetch, repeat)
+                page_median, page_p95 = _timed(fetch, repeat)
                 raw_median, raw_p95 = _timed(raw, repeat)
                 params = {"orders": n, "page_size": page_size, "page": page + 1, "filter": state, "repeat": repeat}
-                out.append(_result(f"admin_list.{label}.median", median, "ms", raw_median, "ms (bare SQL)",
+                out.append(result(f"admin_list.{label}.median", page_median, "ms", raw_median, "ms (bare SQL)",
                                    "postgresql", params, higher_is_better=False))
-                out.append(_result(f"admin_list.{label}.p95", p95, "ms", raw_p95, "ms (bare SQL)",
+                out.append(result(f"admin_list.{label}.p95", page_p95, "ms", raw_p95, "ms (bare SQL)",
                                    "postgresql", params, higher_is_better=False))
         finally:
             rt.db.dispose()

@@ -1,0 +1,108 @@
+"""What every benchmark needs: a throw-away database, a runtime on it, and one result shape.
+
+Benchmarks (bench/run.py collects them from core and from each addon's ``bench``
+provide) report a figure next to a floor measured in the same run, so the ratio
+says what Tessera adds, independent of the machine. Nothing here runs in the app.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS_DEFAULT = "redis://127.0.0.1:6379/15"
+
+
+def pg_url_if_reachable() -> str | None:
+    """TESSERA_BENCH_DATABASE_URL (or the local default) when a PostgreSQL server answers there."""
+    url = os.environ.get("TESSERA_BENCH_DATABASE_URL") or PG_DEFAULT
+    if not url.startswith("postgresql"):
+        return None
+    try:
+        from sqlalchemy import create_engine, text
+        engine = create_engine(url, connect_args={"connect_timeout": 2})
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return url
+    except Exception:  # unreachable or misconfigured: the caller reports the backend as skipped
+        return None
+
+
+def redis_url_if_reachable() -> str | None:
+    url = os.environ.get("TESSERA_BENCH_REDIS_URL", REDIS_DEFAULT)
+    try:
+        import redis
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+        return url
+    except Exception:  # unreachable: the caller skips the Redis figure
+        return None
+
+
+def default_backend() -> str:
+    """PostgreSQL when TESSERA_BENCH_DATABASE_URL names one, else SQLite."""
+    return "postgresql" if os.environ.get("TESSERA_BENCH_DATABASE_URL", "").startswith("postgresql") else "sqlite"
+
+
+@contextmanager
+def temp_database(backend: str, label: str):
+    """Yield (url, folder) of a fresh database ("sqlite" or "postgresql"), dropped afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix=f"tessera-bench-{label}-"))
+    try:
+        if backend == "sqlite":
+            yield "sqlite:///" + str(folder / "bench.db"), folder
+            return
+        base = pg_url_if_reachable()
+        if base is None:
+            raise RuntimeError("this benchmark needs PostgreSQL: set TESSERA_BENCH_DATABASE_URL "
+                               f"(tried {os.environ.get('TESSERA_BENCH_DATABASE_URL') or PG_DEFAULT})")
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+        url = make_url(base)
+        name = f"tessera_bench_{label}_{os.getpid()}"
+        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield url.set(database=name).render_as_string(hide_password=False), folder
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def overrides_for(url: str, folder: Path, broker: str = "stub://") -> dict:
+    return {"ENV": "test", "DATABASE_URL": url, "INSTANCE_PATH": str(folder), "BROKER_URL": broker,
+            "SECRET_KEY": "bench-secret-key", "DISABLE_ENTRY_POINTS": True}
+
+
+def bench_runtime(url: str, folder: Path, broker: str = "stub://", **overrides):
+    """A runtime with every addon installed on ``url``."""
+    from .addons.migrate import install_all
+    from .runtime import build_runtime
+    runtime = build_runtime(dict(overrides_for(url, folder, broker), **overrides))
+    install_all(runtime)
+    return runtime
+
+
+def result(name, value, unit, floor, floor_unit, backend, params, higher_is_better=True) -> dict:
+    ratio = (value / floor) if floor else None
+    return {"name": name, "value": round(value, 4), "unit": unit, "floor": round(floor, 4),
+            "floor_unit": floor_unit, "ratio": round(ratio, 4) if ratio is not None else None,
+            "backend": backend, "params": dict(params, higher_is_better=higher_is_better)}
+
+
+def p95(values) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def median(values) -> float:
+    return statistics.median(values)
