@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .discovery import discover
 from .errors import AddonError
-from .graph import load_order
+from .graph import closure, load_order
 from .manifest import Manifest
 from .migrate import owner_of, versions_dir
 
@@ -65,7 +65,9 @@ def _who(line: str) -> str:
 
 def _check_one(m: Manifest, manifests, tables, table_owner) -> list[str]:
     out: list[str] = []
-    allowed = {m.name, "core", *m.depends, *m.optional_depends}
+    # What an addon depends on is loaded before it, and so is everything that needs:
+    # a dependency's own dependencies are as certain as the declared ones.
+    allowed = {m.name, "core", *closure(manifests, [d for d in (*m.depends, *m.optional_depends) if d in manifests])}
 
     for key, target in m.provides.items():
         error = resolve_static(m, target)
