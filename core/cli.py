@@ -45,7 +45,7 @@ def _json_default(value):
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value, "f")  # never exponent form: 375000, not 3.75E+5
     if isinstance(value, (set, frozenset, tuple)):
         return sorted(value) if isinstance(value, (set, frozenset)) else list(value)
     return str(value)
@@ -88,7 +88,11 @@ def _cell(value) -> str:
         return ", ".join(_cell(v) for v in value) or "-"
     if isinstance(value, dict):
         return ", ".join(f"{k}={_cell(v)}" for k, v in value.items()) or "-"
-    return str(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    text = str(value)
+    # A table row stays one line: a stored traceback shows its last line (the error itself).
+    return text.strip().splitlines()[-1] + " (…)" if "\n" in text.strip() else text
 
 
 def one_line(exc: BaseException) -> str:

@@ -20,6 +20,10 @@ from .models import Business, SettingValue, User
 
 DEMO_EMAIL = "admin@example.com"
 DEMO_NAME = "Demo Shop"
+# A seller complete enough for legal documents (tax id valid per python-stdnum's vn.mst).
+DEMO_SELLER = {"legal_name": "Công ty TNHH Demo Shop", "tax_id": "0312345673",
+               "address": "12 Nguyễn Huệ, Bến Nghé, Quận 1, TP. Hồ Chí Minh", "phone": "+84 28 3822 1234",
+               "email": "billing@demo-shop.example"}
 
 
 def _builtin_addons(runtime) -> list[str]:
@@ -38,7 +42,8 @@ def seed_demo(runtime, slug: str = "demo", *, addons=None) -> dict:
         business = session.scalar(select(Business).where(Business.slug == slug))
         if business is None:
             business = create_business(session, name=DEMO_NAME, slug=slug, country="VN", currency="VND",
-                                       timezone="Asia/Ho_Chi_Minh", languages=("en", "vi", "ko"))
+                                       timezone="Asia/Ho_Chi_Minh", languages=("en", "vi", "ko"),
+                                       **DEMO_SELLER)
         user = session.scalar(select(User).where(User.email == DEMO_EMAIL))
         if user is None:
             password = secrets.token_urlsafe(12)

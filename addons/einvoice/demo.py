@@ -13,9 +13,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.errors import UserError
+from core.settings import set_settings
 
 from . import corrections, numbering, orders, sending, services
 from .models import Document, Series
@@ -30,24 +31,18 @@ def _doc_type(buyer: dict, seller_country: str) -> str:
     return "vat_invoice" if buyer.get("country") == seller_country else "sales_invoice"
 
 
-def _ensure_paid_orders(session, wanted: int = 40) -> int:
-    """Pay some open orders when the sales demo left too few paid (e.g. stock kept them New)."""
-    from addons.sales.models import Order
-    from addons.sales.payments import register_payment
-    have = session.scalar(select(func.count()).select_from(Order).where(Order.payment_status == "paid")) or 0
-    paid = 0
-    if have >= wanted // 2:
-        return 0
-    for order in session.scalars(select(Order).where(Order.payment_status == "unpaid", Order.state != "cancelled")
-                                 .order_by(Order.order_date, Order.id).limit(wanted - have)):
-        try:
-            with session.begin_nested():
-                register_payment(session, order.id, order.total, "bank_transfer", paid_on=order.order_date,
-                                 reference=f"DEMO-EINV-{order.id}")
-            paid += 1
-        except UserError:
-            continue
-    return paid
+# Seller details the Business row has no column for; a GLN gives a non-EU seller a Peppol address.
+DEMO_SELLER_SETTINGS = {"seller_city": "Hồ Chí Minh", "seller_postal_code": "700000",
+                        "seller_bank_name": "Vietcombank", "seller_bank_account": "0071001234567",
+                        "seller_peppol_id": "0088:8935012345677"}
+
+
+def _seller_details(session):
+    have = services.settings(session)
+    missing = {k: v for k, v in DEMO_SELLER_SETTINGS.items() if not have.get(k)}
+    if missing:
+        runtime = services.runtime_of(session)
+        set_settings(session, runtime.registry, "einvoice", missing, runtime.config["SECRET_KEY"])
 
 
 def load(session, business_id, rng) -> dict:
@@ -55,6 +50,7 @@ def load(session, business_id, rng) -> dict:
     from addons.sales.models import Order, Payment
     numbering.ensure_default_series(session)
     business = services.business_of(session)
+    _seller_details(session)
     yy = date.today().year % 100
     symbol = f"1C{yy:02d}TAA"
     if business.country == "VN" and not session.scalar(select(Series.id).where(Series.code == symbol)):
@@ -63,7 +59,6 @@ def load(session, business_id, rng) -> dict:
             vat.active = False
         numbering.create_series(session, doc_type="vat_invoice", code=symbol, number_format="{series}-{number:08d}",
                                 name="Hóa đơn GTGT có mã (template 1)")
-    _ensure_paid_orders(session)
     paid = session.execute(
         select(Order.id, Payment.paid_on).join(Payment, Payment.order_id == Order.id)
         .where(Order.payment_status == "paid", Payment.kind == "payment")

@@ -32,7 +32,8 @@ HUNDRED = Decimal(100)
 FOUR = Decimal("0.0001")
 UNIT_RE = re.compile(r"^[A-Z0-9]{2,3}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-BUYER_KEYS = ("kind", "name", "tax_id", "country", "address", "city", "region", "postal_code", "email", "phone")
+BUYER_KEYS = ("kind", "name", "tax_id", "country", "address", "city", "region", "postal_code", "email", "phone",
+              "peppol_id")
 # Types whose XML is a UBL Invoice or CreditNote; a receipt has none.
 XML_TYPES = ("vat_invoice", "sales_invoice", "credit_note", "adjustment_invoice", "replacement_invoice")
 
@@ -88,7 +89,7 @@ def seller_snapshot(session) -> dict:
             "country": business.country, "address": business.address or "", "city": conf["seller_city"],
             "postal_code": conf["seller_postal_code"], "phone": business.phone or "", "email": business.email or "",
             "bank_name": conf["seller_bank_name"], "bank_account": conf["seller_bank_account"],
-            "bic": conf["seller_bic"]}
+            "bic": conf["seller_bic"], "peppol_id": conf["seller_peppol_id"]}
 
 
 def clean_buyer(buyer: dict, doc_type: str) -> dict:

@@ -13,9 +13,10 @@ Choices a reader should know:
 * Electronic addresses (EndpointID) must use a Peppol EAS scheme. A party's
   ``peppol_id`` snapshot value ("0088:5790000435975") wins; otherwise an
   EU/EEA VAT number is used with its country's VAT scheme (9930 for DE...).
-  Parties with neither (a Korean or Vietnamese buyer) get no EndpointID and
-  the Peppol rules PEPPOL-EN16931-R010/R020 report it: such a document can be
-  exported as UBL but not sent over Peppol.
+  Peppol requires both (PEPPOL-EN16931-R010/R020), so a document where either
+  party has neither (a Korean consumer, a Vietnamese buyer without a GLN) is
+  written as plain EN 16931 UBL (CustomizationID urn:cen.eu:en16931:2017):
+  valid e-invoice, not for the Peppol network. ``peppol_ready`` tells which.
 * Credit notes are written with positive amounts; a credit note stored with
   negative amounts is flipped.
 * Invoice type code: 380 for every invoice type (384 is allowed only between
@@ -38,6 +39,7 @@ from .render_common import (CREDIT_TYPES, DOCUMENT_TYPES, category_of, corrected
 from .ubl_validate import validate_ubl  # noqa: F401  (part of this module's contract)
 
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+EN16931_CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017"
 PROFILE_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 NS = {
     "Invoice": "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
@@ -129,6 +131,11 @@ def endpoint(snapshot) -> tuple[str, str] | None:
     return (scheme, vat) if scheme and vat else None
 
 
+def peppol_ready(document) -> bool:
+    """Both parties have a Peppol electronic address, so the document can be a Peppol BIS 3 invoice."""
+    return endpoint(document.seller) is not None and endpoint(document.buyer) is not None
+
+
 def build_ubl(document) -> bytes:
     """The document as UBL 2.1 XML bytes (UTF-8, with declaration)."""
     if document.type not in DOCUMENT_TYPES:
@@ -142,8 +149,11 @@ def build_ubl(document) -> bytes:
     w = _Writer(document.currency, sign)
     root = etree.Element(f"{{{NS[root_name]}}}{root_name}",
                          nsmap={None: NS[root_name], "cac": NS["cac"], "cbc": NS["cbc"]})
-    w.el(root, "cbc:CustomizationID", CUSTOMIZATION_ID)
-    w.el(root, "cbc:ProfileID", PROFILE_ID)
+    if peppol_ready(document):
+        w.el(root, "cbc:CustomizationID", CUSTOMIZATION_ID)
+        w.el(root, "cbc:ProfileID", PROFILE_ID)
+    else:
+        w.el(root, "cbc:CustomizationID", EN16931_CUSTOMIZATION_ID)
     w.el(root, "cbc:ID", document.display_number or f"DRAFT-{document.id}")
     w.el(root, "cbc:IssueDate", document.issue_date.isoformat())
     due = getattr(document, "due_date", None)

@@ -7,7 +7,6 @@ stock runs short, that order simply stays New, as it would for a real shop.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
-from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -31,8 +30,11 @@ def load(session, business_id, rng) -> dict:
     if not variants:
         raise UserError("sales demo: the catalog demo must run first (no variants)")
     today = date.today()
-    made, returns = [], 0
-    for i in range(ORDERS):
+    made, returns, replacements = [], 0, 0
+    now = datetime.now(timezone.utc)
+    i = -1
+    while len(made) + replacements < ORDERS:     # an exchange's replacement order counts too
+        i += 1
         channel = rng.choice(CHANNELS)
         days_ago = rng.randint(0, 89)
         lines = [{"variant_id": v, "qty": str(rng.choice((1, 1, 1, 2, 3)))}
@@ -45,7 +47,7 @@ def load(session, business_id, rng) -> dict:
             shipping_paid_by="merchant" if marketplace and rng.random() < 0.3 else "customer",
             prices_include_tax=marketplace, order_date=today - timedelta(days=days_ago))
         stamp = datetime.combine(order.order_date, time(rng.randint(8, 21), rng.randint(0, 59)), tzinfo=timezone.utc)
-        order.created_at = order.updated_at = stamp
+        order.created_at = order.updated_at = min(stamp, now)
         if PAY_METHOD[channel] == "cod":
             order.cod_amount = order.total
         made.append(order)
@@ -67,12 +69,13 @@ def load(session, business_id, rng) -> dict:
             if returns < 6 and rng.random() < 0.08:
                 line = order.lines[0]
                 exchange = [{"variant_id": rng.choice(variants), "qty": "1"}] if returns == 0 else None
-                _try(session, services.create_return, order.id,
-                     [{"order_line_id": line.id, "qty": "1", "damaged": returns % 3 == 2}],
-                     reason=rng.choice(("wrong size", "changed mind", "arrived damaged")), exchange=exchange)
+                if _try(session, services.create_return, order.id,
+                        [{"order_line_id": line.id, "qty": "1", "damaged": returns % 3 == 2}],
+                        reason=rng.choice(("wrong size", "changed mind", "arrived damaged")), exchange=exchange):
+                    replacements += 1 if exchange else 0
                 returns += 1
     session.flush()
-    return {"orders": len(made), "returns": returns}
+    return {"orders": len(made) + replacements, "returns": returns}
 
 
 def _try(session, fn, *args, **kw) -> bool:

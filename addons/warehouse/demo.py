@@ -37,7 +37,11 @@ def load(session, business_id, rng) -> dict:
         wh.set_supplier_product(session, supplier.id, variant.id, unit_cost=cost, preferred=True,
                                 min_qty=Decimal(rng.choice([0, 6, 12, 24])), lead_time_days=rng.randint(2, 21))
         for warehouse in warehouses:
-            qty = rng.choice([0, 3, 8, 15, 40, 120]) if warehouse.kind != "branch" else rng.choice([0, 2, 5, 10])
+            # The main warehouse opens with everything in stock; sales run some of it out.
+            if warehouse.kind == "main":
+                qty = rng.choice([3, 8, 15, 40, 120])
+            else:
+                qty = rng.choice([0, 3, 8, 15, 40]) if warehouse.kind != "branch" else rng.choice([0, 2, 5, 10])
             if qty:
                 wh.receive(session, warehouse.id, [(variant.id, Decimal(qty))], "opening stock",
                            unit_costs={variant.id: cost}, reason="demo opening balance")

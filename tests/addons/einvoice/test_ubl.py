@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from lxml import etree
 
-from addons.einvoice.ubl import build_ubl, endpoint, validate_ubl, vat_identifier
+from addons.einvoice.ubl import build_ubl, peppol_ready, endpoint, validate_ubl, vat_identifier
 from addons.einvoice.ubl_validate import standards_dir
 from core.errors import UserError
 from tests.addons.einvoice.pdf_helpers import BUYERS, SELLERS, make_document, make_line
@@ -124,11 +124,27 @@ def test_total_rounding_is_stated_as_payable_rounding():
     assert xpath(xml, "//cac:LegalMonetaryTotal/cbc:PayableRoundingAmount") == ["0.01"]
 
 
-def test_parties_without_a_peppol_address_are_reported_not_hidden():
-    problems = validate_ubl(build_ubl(make_document("vi")))
+def test_parties_without_a_peppol_address_get_plain_en16931_not_a_false_peppol_claim():
+    document = make_document("vi")
+    assert not peppol_ready(document)
+    xml = build_ubl(document)
+    assert b"<cbc:CustomizationID>urn:cen.eu:en16931:2017</cbc:CustomizationID>" in xml
+    assert b"ProfileID" not in xml
+    assert validate_ubl(xml) == []
+    # Forced through the Peppol rules, the missing addresses are what they report.
+    problems = validate_ubl(xml, profile="peppol")
     assert any(p.startswith("PEPPOL-EN16931-R020") for p in problems)
     assert any(p.startswith("PEPPOL-EN16931-R010") for p in problems)
-    assert validate_ubl(build_ubl(make_document("vi")), profile="en16931") == []
+
+
+def test_a_gln_gives_non_eu_parties_a_peppol_address():
+    document = make_document("vi")
+    document.seller = dict(document.seller, peppol_id="0088:8935012345677")
+    document.buyer = dict(document.buyer, peppol_id="0088:8935098765437")
+    assert peppol_ready(document)
+    xml = build_ubl(document)
+    assert b"urn:fdc:peppol.eu:2017:poacc:billing:3.0" in xml
+    assert validate_ubl(xml, profile="peppol") == []
 
 
 def test_validator_catches_a_tampered_generated_invoice():

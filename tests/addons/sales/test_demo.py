@@ -20,8 +20,9 @@ def test_demo_orders_across_channels_and_states(runtime, make_business):
         warehouse_demo.load(session, biz.id, rng)
         result = sales_demo.load(session, biz.id, rng)
     with runtime.session(biz.id) as session:
-        replacements = session.scalar(select(func.count()).where(Return.replacement_order_id.is_not(None)))
-        assert result["orders"] == 300 and session.scalar(select(func.count()).select_from(Order)) == 300 + replacements
+        # the exchange's replacement order is one of the 300
+        assert session.scalar(select(func.count()).where(Return.replacement_order_id.is_not(None))) >= 1
+        assert result["orders"] == 300 and session.scalar(select(func.count()).select_from(Order)) == 300
         assert set(session.scalars(select(Order.state).distinct())) == {"new", "processing", "completed",
                                                                        "cancelled"}
         assert len(set(session.scalars(select(Order.channel).distinct()))) == 8
