@@ -129,6 +129,7 @@ class CliContext:
     as_json: bool = False
     _runtime: object = None
     _business: object = None
+    _opened: list = field(default_factory=list)
 
     @property
     def runtime(self):
@@ -136,6 +137,7 @@ class CliContext:
         if self._runtime is None or not self._runtime.registry.loaded:
             from .runtime import build_runtime
             self._runtime = build_runtime(self.overrides, load=True)
+            self._opened.append(self._runtime)
         return self._runtime
 
     def light_runtime(self):
@@ -149,7 +151,13 @@ class CliContext:
             config = load_config(self.overrides)
             self._runtime = Runtime(config=config, db=Database(config.database_url),
                                     registry=Registry.discover(config))
+            self._opened.append(self._runtime)
         return self._runtime
+
+    def close(self):
+        """Give back every database connection this command opened (a pool would keep them)."""
+        while self._opened:
+            self._opened.pop().db.dispose()
 
     @property
     def business(self):
@@ -301,6 +309,7 @@ class TesseraGroup(click.Group):
 def cli(ctx, database_url, business_slug):
     """Tessera: a modular back office. Configuration comes from TESSERA_* variables."""
     obj = ctx.ensure_object(CliContext)
+    ctx.call_on_close(obj.close)
     if database_url:
         obj.overrides["DATABASE_URL"] = database_url
     obj.business_slug = business_slug
