@@ -26,13 +26,15 @@ def create_business(session, *, name: str, slug: str, country: str, currency: st
     if not SLUG_RE.match(slug or ""):
         problems.append(f"slug: {slug!r} must be 2-63 lower-case letters, digits or dashes")
     country = (country or "").upper()
-    if country not in Locale("en").territories or len(country) != 2:
+    # Babel also lists "ZZ" (unknown region) and numeric UN regions; neither is a country.
+    country_ok = len(country) == 2 and country.isalpha() and country != "ZZ" and country in Locale("en").territories
+    if not country_ok:
         problems.append(f"country: {country!r} is not an ISO 3166 two-letter code")
-    if currency is None and not problems:
+    if currency is None and country_ok:
         found = get_territory_currencies(country)
         currency = found[0] if found else None
     currency = (currency or "").upper()
-    if currency not in Locale("en").currencies:
+    if currency not in Locale("en").currencies and (country_ok or currency):
         problems.append(f"currency: {currency!r} is not an ISO 4217 code")
     try:
         ZoneInfo(timezone)

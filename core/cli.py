@@ -257,8 +257,11 @@ class TesseraGroup(click.Group):
             raise usage_error(exc) from None
         except TesseraError as exc:
             raise CliError(one_line(exc)) from None
-        except (ImportError, OSError) as exc:
-            # A missing optional dependency or an unreachable file is the operator's to fix.
+        except OSError as exc:
+            # An unreachable file is the operator's to fix: say which and why, like a shell would.
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise CliError(f"{where}{exc.strerror or one_line(exc)}") from None
+        except ImportError as exc:
             raise CliError(f"{type(exc).__name__}: {one_line(exc)}") from None
         except Exception as exc:
             from sqlalchemy.exc import OperationalError, ProgrammingError

@@ -45,8 +45,11 @@ def import_(cli, path, dry_run):
 @click.option("--active-only", is_flag=True, help="Leave out archived products.")
 @business_command
 def export(cli, output, active_only):
-    """Export every product and variant as CSV (the import format)."""
+    """Export every product and variant as CSV (the import format); --json prints the same rows as JSON."""
     with cli.session() as session:
+        if cli.as_json:
+            cli.emit(list(csvio.export_rows(session, active_only=active_only)))
+            return
         if output is None:
             csvio.export_products(session, sys.stdout, active_only=active_only)
         else:

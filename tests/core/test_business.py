@@ -32,3 +32,11 @@ def test_tax_id_is_validated_with_stdnum(runtime):
     with runtime.transaction(all_businesses=True) as session:
         business = create_business(session, name="X", slug="vn-good-tax", country="VN", tax_id="0100109106")
     assert business.tax_id == "0100109106"
+
+
+@pytest.mark.parametrize("country", ["ZZ", "001", "X"])
+def test_a_region_that_is_not_a_country_is_refused_once(runtime, country):
+    with pytest.raises(UserError) as err:
+        with runtime.transaction(all_businesses=True) as session:
+            create_business(session, name="X", slug=f"not-a-country-{country.lower()}", country=country)
+    assert "country" in str(err.value) and "currency" not in str(err.value)
