@@ -7,16 +7,16 @@ own below), ``*`` for everything and ``addon.*`` / ``addon.object.*`` wildcards.
 """
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
+import hashlib
+from datetime import timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from .errors import UserError
-from .models import Business, Membership, Role, User
+from .db import utcnow
+from .models import Business, LoginFailure, Membership, Role, User
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended cost
 MIN_PASSWORD_LENGTH = 8
@@ -162,41 +162,38 @@ def authenticate(session, email: str, password: str) -> User | None:
 
 
 class LoginThrottle:
-    """Failed logins per (IP, e-mail) in a sliding minute, held in process memory.
+    """Failed logins per (address, e-mail) in a sliding window, counted in the database.
 
-    In-process keeps the login path free of extra writes; with several web
-    processes each one counts on its own, so the effective limit is
-    ``limit × processes`` per minute, still far below what guessing needs.
+    The database is shared by every web process and host, so the limit holds for
+    the whole deployment, not per process. Keys are hashed: the table holds no
+    addresses or e-mails.
     """
 
-    def __init__(self, limit: int, window: float = 60.0, clock=time.monotonic):
-        self.limit, self.window, self.clock = limit, window, clock
-        self._failures: dict[tuple[str, str], deque] = {}
-        self._lock = threading.Lock()
+    def __init__(self, limit: int, window: float = 60.0, clock=None):
+        self.limit, self.window = limit, timedelta(seconds=window)
+        self.clock = clock or utcnow
 
-    def _recent(self, key) -> deque:
-        now = self.clock()
-        failures = self._failures.setdefault(key, deque())
-        while failures and now - failures[0] >= self.window:
-            failures.popleft()
-        return failures
+    @staticmethod
+    def _key(ip: str, email: str) -> str:
+        return hashlib.sha256(f"{ip or '-'}|{(email or '').strip().lower()}".encode()).hexdigest()
 
-    def retry_after(self, ip: str, email: str) -> int:
+    def retry_after(self, session, ip: str, email: str) -> int:
         """Seconds until another attempt is allowed; 0 when allowed now."""
-        key = (ip or "-", (email or "").strip().lower())
-        with self._lock:
-            failures = self._recent(key)
-            if len(failures) < self.limit:
-                return 0
-            return max(1, int(self.window - (self.clock() - failures[0])) + 1)
+        since = self.clock() - self.window
+        count, first = session.execute(
+            select(func.count(), func.min(LoginFailure.at))
+            .where(LoginFailure.key == self._key(ip, email), LoginFailure.at > since)).one()
+        if count < self.limit:
+            return 0
+        first = first if first.tzinfo else first.replace(tzinfo=timezone.utc)  # SQLite drops the zone
+        return max(1, int((first + self.window - self.clock()).total_seconds()) + 1)
 
-    def failed(self, ip: str, email: str) -> None:
-        key = (ip or "-", (email or "").strip().lower())
-        with self._lock:
-            self._recent(key).append(self.clock())
-            if len(self._failures) > 100_000:  # bound memory under a spray of e-mails
-                self._failures = {k: v for k, v in self._failures.items() if v}
+    def failed(self, session, ip: str, email: str) -> None:
+        """Record a failure in ``session`` (the caller commits, also when the login is refused)."""
+        now = self.clock()
+        session.add(LoginFailure(key=self._key(ip, email), at=now))
+        # Rows past the window count for nothing; trimming here keeps the table small.
+        session.execute(delete(LoginFailure).where(LoginFailure.at <= now - self.window))
 
-    def succeeded(self, ip: str, email: str) -> None:
-        with self._lock:
-            self._failures.pop((ip or "-", (email or "").strip().lower()), None)
+    def succeeded(self, session, ip: str, email: str) -> None:
+        session.execute(delete(LoginFailure).where(LoginFailure.key == self._key(ip, email)))

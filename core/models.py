@@ -193,3 +193,12 @@ class MailAttachment(BusinessScoped, Base):
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))
     content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LoginFailure(Base):
+    """A failed login, kept for the throttle's window so every web process sees the same count."""
+    __tablename__ = "core_login_failure"
+    __table_args__ = (Index("ix_core_login_failure_key_at", "key", "at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))  # sha256 of address and e-mail: no addresses stored
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -61,19 +61,20 @@ def login():
     status = 200
     if form.validate_on_submit():
         throttle = current_app.extensions["tessera_throttle"]
-        wait = throttle.retry_after(client_ip(), form.email.data)
+        wait = throttle.retry_after(db(), client_ip(), form.email.data)
         if wait:
             flash(gettext("Too many login attempts. Try again in %(seconds)s seconds.", seconds=wait), "error")
             status = 429
         else:
             user = authenticate(db(), form.email.data, form.password.data)
             if user is None:
-                throttle.failed(client_ip(), form.email.data)
+                throttle.failed(db(), client_ip(), form.email.data)
+                db().commit()
                 flash(gettext("Wrong e-mail or password."), "error")
                 status = 401
             else:
-                db().commit()  # a rehashed password is kept
-                throttle.succeeded(client_ip(), form.email.data)
+                throttle.succeeded(db(), client_ip(), form.email.data)
+                db().commit()  # a rehashed password is kept, the failures are forgotten
                 session.clear()  # a fresh session on login: no fixation
                 login_user(user, remember=form.remember.data)
                 if user.locale:
