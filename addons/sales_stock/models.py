@@ -7,7 +7,7 @@ and one per return whose goods go somewhere other than the order's warehouse.
 from __future__ import annotations
 
 from sqlalchemy import Boolean, ForeignKey
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, BusinessScoped
 
@@ -20,6 +20,8 @@ class OrderWarehouse(BusinessScoped, Base):
                                               index=True)
     # True while the order's undelivered quantities are held as reservations in the warehouse.
     reserved: Mapped[bool] = mapped_column(Boolean, default=False)
+    order = relationship("Order")
+    warehouse = relationship("Warehouse")
 
 
 class ReturnWarehouse(BusinessScoped, Base):
