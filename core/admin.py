@@ -102,6 +102,22 @@ class FencedAjaxLoader(QueryAjaxModelLoader):
             return self.get_query().filter(column == key).one_or_none()
 
 
+def run_service(fn, success: str | None = None):
+    """One service call in the request transaction: commit (and flash ``success``), or roll
+    back and flash why not. Returns (done, result)."""
+    session = db()
+    try:
+        result = fn(session)
+        session.commit()
+    except UserError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return False, None
+    if success:
+        flash(success, "success")
+    return True, result
+
+
 class ServiceForms:
     """Create/update through service functions; a UserError is flashed and nothing is saved."""
     service_create = None   # staticmethod(fn(session, **fields))
@@ -120,15 +136,7 @@ class ServiceForms:
         return values
 
     def _save(self, call):
-        session = db()
-        try:
-            result = call(session)
-            session.commit()
-        except UserError as exc:
-            session.rollback()
-            flash(str(exc), "error")
-            return None
-        return result
+        return run_service(call)[1]
 
     def create_model(self, form):
         model = self._save(lambda s: self.service_create(s, **self.form_values(form)))

@@ -17,7 +17,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
 from sqlalchemy import func, or_, select
 
-from core.admin import SecureModelView, SecureView
+from core.admin import SecureModelView, SecureView, run_service
 from core.errors import UserError
 from core.models import OutboxJob
 from core.web.context import current_business_id, current_runtime, db
@@ -34,20 +34,6 @@ def _choices(values, labels=None):
     return [(v, (labels or {}).get(v, v.replace("_", " ").capitalize())) for v in values]
 
 
-def _run(fn, success: str):
-    """One service call in the request transaction: commit, or roll back and flash why not.
-
-    Returns (done, result)."""
-    session = db()
-    try:
-        result = fn(session)
-        session.commit()
-    except UserError as exc:
-        session.rollback()
-        flash(str(exc), "error")
-        return False, None
-    flash(success, "success")
-    return True, result
 
 
 def _date(value, label):
@@ -119,7 +105,7 @@ class DocumentView(SecureModelView):
                     due_date=_date(form.get("due_date"), "due date"), payment_terms=form.get("payment_terms", ""),
                     customer_po=form.get("customer_po") or None,
                     payment_method=form.get("payment_method") or "bank_transfer", notes=form.get("notes", ""))
-            done, doc = _run(make, "draft created")
+            done, doc = run_service(make, "draft created")
             if done:
                 return self._back(doc.id)
         return self.render("einvoice/web/document_new.html", types=DOC_TYPES, labels=DOC_TYPE_LABELS, form=form)
@@ -154,7 +140,7 @@ class DocumentView(SecureModelView):
             flash(f"unknown action {name!r}", "error")
             return self._back(doc.id)
         self._require(calls[name][0])
-        done, result = _run(calls[name][1], f"{doc.label}: {name} done")
+        done, result = run_service(calls[name][1], f"{doc.label}: {name} done")
         if name == "delete" and done:
             return redirect(url_for(".index_view"))
         if isinstance(result, Document) and result.id != doc.id:
@@ -278,7 +264,7 @@ class SubmissionView(SecureModelView):
 
     @action("recheck", "Look up again", "Look the selected unknown submissions up at the provider now?")
     def action_recheck(self, ids):
-        _run(lambda s: [submission.recheck(s, int(i)) for i in ids], f"{len(ids)} submission(s) queued for lookup")
+        run_service(lambda s: [submission.recheck(s, int(i)) for i in ids], f"{len(ids)} submission(s) queued for lookup")
 
 
 class ProviderConfigView(SecureModelView):

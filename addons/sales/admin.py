@@ -17,7 +17,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterInList, DateTimeBetweenFilter
 from sqlalchemy import or_, select
 
-from core.admin import SecureModelView
+from core.admin import SecureModelView, run_service
 from core.errors import UserError
 from core.web.context import db
 
@@ -30,18 +30,6 @@ def _choices(values, labels=None):
     return [(v, (labels or {}).get(v, v.replace("_", " ").capitalize())) for v in values]
 
 
-def _run(fn, success: str) -> bool:
-    """One service call in the request transaction: commit, or roll back and flash why not."""
-    session = db()
-    try:
-        fn(session)
-        session.commit()
-    except UserError as exc:
-        session.rollback()
-        flash(str(exc), "error")
-        return False
-    flash(success, "success")
-    return True
 
 
 class OrderView(SecureModelView):
@@ -124,7 +112,7 @@ class OrderView(SecureModelView):
         if name not in calls:
             flash(f"unknown action {name!r}", "error")
         else:
-            _run(calls[name], f"order {order.number}: {states.VERBS[name]}")
+            run_service(calls[name], f"order {order.number}: {states.VERBS[name]}")
         return self._back(order.id)
 
     @expose("/pay/", methods=("POST",))
@@ -132,7 +120,7 @@ class OrderView(SecureModelView):
         order = self.get_one(request.args.get("id", ""))
         form = request.form
         paid_on = _date(form.get("paid_on"))
-        _run(lambda s: services.register_payment(s, order.id, form.get("amount", ""), form.get("method", ""),
+        run_service(lambda s: services.register_payment(s, order.id, form.get("amount", ""), form.get("method", ""),
                                                  paid_on=paid_on, reference=form.get("reference")),
              f"payment registered on {order.number}")
         return self._back(order.id)
@@ -147,7 +135,7 @@ class OrderView(SecureModelView):
             if qty and qty != "0":
                 lines.append({"order_line_id": line.id, "qty": qty, "damaged": bool(form.get(f"damaged_{line.id}"))})
         refund = (form.get("refund_amount") or "").strip() or None
-        _run(lambda s: services.create_return(s, order.id, lines, reason=form.get("reason", ""),
+        run_service(lambda s: services.create_return(s, order.id, lines, reason=form.get("reason", ""),
                                               refund_amount=refund, refund_method=form.get("refund_method") or None),
              f"return received on {order.number}")
         return self._back(order.id)

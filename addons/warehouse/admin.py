@@ -16,7 +16,7 @@ from flask_admin.contrib.sqla.filters import FilterEqual
 from sqlalchemy import select
 
 from addons.catalog.services import variant_by_sku
-from core.admin import SecureModelView, ServiceForms, SecureView
+from core.admin import SecureModelView, SecureView, ServiceForms, run_service
 from core.errors import UserError
 from core.web.context import db
 
@@ -27,17 +27,6 @@ from .purchasing import STATE_LABELS as PO_LABELS
 
 
 
-def _run(fn, success: str) -> bool:
-    session = db()
-    try:
-        fn(session)
-        session.commit()
-    except UserError as exc:
-        session.rollback()
-        flash(str(exc), "error")
-        return False
-    flash(success, "success")
-    return True
 
 
 def _lines_from_form(session, form, prefix="qty_"):
@@ -121,7 +110,7 @@ class PurchaseOrderView(SecureModelView):
         return order
 
     def _each(self, ids, fn, verb):
-        _run(lambda s: [fn(s, int(i)) for i in ids], f"{len(ids)} purchase order(s) {verb}")
+        run_service(lambda s: [fn(s, int(i)) for i in ids], f"{len(ids)} purchase order(s) {verb}")
 
     @action("send", "Send", "Send the selected draft purchase orders?")
     def action_send(self, ids):
@@ -145,7 +134,7 @@ class PurchaseOrderView(SecureModelView):
     def line_view(self):
         order = self.get_one(request.args.get("id", ""))
         form = request.form
-        _run(lambda s: wh.add_purchase_line(s, order.id, variant_by_sku(s, form.get("sku", "")).id,
+        run_service(lambda s: wh.add_purchase_line(s, order.id, variant_by_sku(s, form.get("sku", "")).id,
                                             form.get("quantity", ""), form.get("unit_cost") or None),
              f"line added to {order.number}")
         return self._back(order.id)
@@ -159,13 +148,13 @@ class PurchaseOrderView(SecureModelView):
                 flash("you may not receive purchase orders", "error")
                 return self._back(order.id)
             lines = _lines_from_form(db(), request.form)
-            _run(lambda s: wh.receive_purchase_order(s, order.id, lines or None,
+            run_service(lambda s: wh.receive_purchase_order(s, order.id, lines or None,
                                                      supplier_reference=request.form.get("supplier_reference")),
                  f"goods received on {order.number}")
         elif name == "send":
-            _run(lambda s: wh.send_purchase_order(s, order.id), f"{order.number} sent")
+            run_service(lambda s: wh.send_purchase_order(s, order.id), f"{order.number} sent")
         elif name == "cancel":
-            _run(lambda s: wh.cancel_purchase_order(s, order.id, request.form.get("reason")),
+            run_service(lambda s: wh.cancel_purchase_order(s, order.id, request.form.get("reason")),
                  f"{order.number} cancelled")
         else:
             flash(f"unknown action {name!r}", "error")
@@ -210,18 +199,18 @@ class StockCountView(SecureModelView):
         if name == "apply" and not self.allowed("apply"):
             flash("you may not apply stock counts", "error")
         elif name == "start":
-            _run(lambda s: wh.start_count(s, count.id), f"{count.number}: counting started")
+            run_service(lambda s: wh.start_count(s, count.id), f"{count.number}: counting started")
         elif name == "record":
             lines = _lines_from_form(db(), request.form, prefix="counted_")
-            _run(lambda s: wh.record_counts(s, count.id, lines), f"{count.number}: counts recorded")
+            run_service(lambda s: wh.record_counts(s, count.id, lines), f"{count.number}: counts recorded")
         elif name == "import":
             upload = request.files.get("file")
             text = upload.read().decode("utf-8-sig", errors="replace") if upload else ""
-            _run(lambda s: wh.import_counts(s, count.id, text), f"{count.number}: counts imported")
+            run_service(lambda s: wh.import_counts(s, count.id, text), f"{count.number}: counts imported")
         elif name == "apply":
-            _run(lambda s: wh.apply_count(s, count.id), f"{count.number}: applied as adjustments")
+            run_service(lambda s: wh.apply_count(s, count.id), f"{count.number}: applied as adjustments")
         elif name == "cancel":
-            _run(lambda s: wh.cancel_count(s, count.id), f"{count.number}: cancelled")
+            run_service(lambda s: wh.cancel_count(s, count.id), f"{count.number}: cancelled")
         else:
             flash(f"unknown action {name!r}", "error")
         return self._back(count.id)
@@ -313,7 +302,7 @@ class TransferView(SecureView):
                         lines.append((variant_by_sku(s, parts[0]).id, parts[1]))
                 return wh.transfer(s, int(form.get("source") or 0), int(form.get("target") or 0), lines,
                                    reference=form.get("reference") or None, reason=form.get("reason") or None)
-            _run(move, "transfer done")
+            run_service(move, "transfer done")
         warehouses = session.scalars(select(Warehouse).where(Warehouse.active.is_(True)).order_by(Warehouse.code))
         return self.render("warehouse/transfer.html", warehouses=list(warehouses))
 
