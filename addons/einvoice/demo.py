@@ -89,7 +89,8 @@ def load(session, business_id, rng) -> dict:
             continue
         from addons.partners.services import partner_snapshot
         snap = partner_snapshot(partner)
-        buyer = {k: snap[k] for k in ("kind", "name", "tax_id", "country", "email", "phone", "city", "postal_code")}
+        buyer = {k: snap[k] for k in ("kind", "name", "tax_id", "country", "email", "phone", "city", "postal_code",
+                                      "peppol_id")}
         buyer["address"] = snap["street"]
         draft = services.create_document(
             session, type=_doc_type(buyer, business.country), buyer=buyer, language=snap["language"],

@@ -36,7 +36,7 @@ def buyer_from_order(session, order) -> dict:
     return {"kind": snap["kind"], "name": snap["name"], "tax_id": snap["tax_id"], "country": snap["country"],
             "address": snap["street"], "city": snap["city"], "region": snap["region"],
             "postal_code": snap["postal_code"], "email": snap["email"], "phone": snap["phone"],
-            "partner_id": snap["partner_id"], "language": snap["language"]}
+            "partner_id": snap["partner_id"], "language": snap["language"], "peppol_id": snap["peppol_id"]}
 
 
 def lines_from_order(order) -> list[dict]:

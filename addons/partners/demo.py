@@ -5,6 +5,8 @@ addons can be demonstrated against them.
 """
 from __future__ import annotations
 
+from stdnum import ean
+
 from .services import create_partner
 from .taxids import company_tax_id
 
@@ -37,6 +39,11 @@ COUNTRIES = {
 TERMS = [None, None, "immediate", "net15", "net30", "2_10_net30"]
 
 
+def _gln(rng) -> str:
+    body = f"{rng.randint(10 ** 11, 10 ** 12 - 1)}"
+    return f"0088:{body}{ean.calc_check_digit(body)}"
+
+
 def load(session, business_id, rng, count: int = 50) -> list:
     """Add ``count`` customers spread over the six countries; returns them."""
     made = []
@@ -54,5 +61,7 @@ def load(session, business_id, rng, count: int = 50) -> list:
             tax_id=company_tax_id(country, rng) if kind == "company" else None,
             email=f"customer{i + 1}@example.{country.lower()}", phone=spec["phone"].format(rng.randint(0, 9999)),
             street=street, city=city, postal_code=postal, is_customer=True,
+            # Business buyers on the Peppol network, addressed by GLN (scheme 0088).
+            peppol_id=_gln(rng) if kind == "company" else None,
             payment_term_code=rng.choice(TERMS) if kind == "company" else None))
     return made

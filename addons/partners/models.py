@@ -33,6 +33,8 @@ class Partner(BusinessScoped, TimestampMixin, Base):
     city: Mapped[str | None] = mapped_column(String(120))
     region: Mapped[str | None] = mapped_column(String(120))
     postal_code: Mapped[str | None] = mapped_column(String(20))
+    # Electronic address on the Peppol network, "scheme:identifier" (0088 = GLN); used on e-invoices.
+    peppol_id: Mapped[str | None] = mapped_column(String(100))
     is_customer: Mapped[bool] = mapped_column(Boolean, default=True)
     is_supplier: Mapped[bool] = mapped_column(Boolean, default=False)
     payment_term_code: Mapped[str | None] = mapped_column(String(32))

@@ -10,6 +10,7 @@ import re
 
 from babel import Locale
 from sqlalchemy import select
+from stdnum import ean
 
 from core.db import get_in_business
 from core.errors import NotFound, UserError
@@ -20,7 +21,8 @@ from .models import KINDS, LANGUAGES, Partner
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+?[0-9 ().\-/]{5,32}$")
 FIELDS = ("kind", "name", "tax_id", "country", "email", "phone", "language", "street", "city", "region",
-          "postal_code", "is_customer", "is_supplier", "payment_term_code", "notes", "active")
+          "postal_code", "peppol_id", "is_customer", "is_supplier", "payment_term_code", "notes", "active")
+PEPPOL_ID_RE = re.compile(r"^(\d{4}):([A-Za-z0-9.\-_:]{1,60})$")
 _TERRITORIES = None
 
 
@@ -41,8 +43,8 @@ def _clean(values: dict) -> dict:
     for key in FIELDS:
         value = values.get(key)
         out[key] = value.strip() if isinstance(value, str) else value
-    for key in ("tax_id", "email", "phone", "street", "city", "region", "postal_code", "payment_term_code",
-                "notes"):
+    for key in ("tax_id", "email", "phone", "street", "city", "region", "postal_code", "peppol_id",
+                "payment_term_code", "notes"):
         out[key] = out[key] or None
     if out["kind"] not in KINDS:
         problems.append(f"kind: {out['kind']!r} must be one of {', '.join(KINDS)}")
@@ -63,6 +65,8 @@ def _clean(values: dict) -> dict:
         out["email"] = out["email"].lower()
         if not EMAIL_RE.match(out["email"]):
             problems.append(f"email: {out['email']!r} is not an e-mail address")
+    if out["peppol_id"]:
+        problems.extend(_peppol_problems(out["peppol_id"]))
     if out["phone"] and not PHONE_RE.match(out["phone"]):
         problems.append(f"phone: {out['phone']!r} is not a phone number")
     if out["language"] not in LANGUAGES:
@@ -77,16 +81,27 @@ def _clean(values: dict) -> dict:
     return out
 
 
+def _peppol_problems(value: str) -> list[str]:
+    """A Peppol address is "scheme:identifier"; a GLN (scheme 0088) must carry its check digit."""
+    match = PEPPOL_ID_RE.match(value)
+    if not match:
+        return [f"peppol_id: {value!r} must read scheme:identifier, e.g. 0088:8935012345677"]
+    if match.group(1) == "0088" and not ean.is_valid(match.group(2)):
+        return [f"peppol_id: {match.group(2)!r} is not a valid GLN (13 digits with check digit)"]
+    return []
+
+
 def create_partner(session, *, name: str, country: str, kind: str = "person", tax_id: str | None = None,
                    email: str | None = None, phone: str | None = None, language: str = "en",
                    street: str | None = None, city: str | None = None, region: str | None = None,
-                   postal_code: str | None = None, is_customer: bool = True, is_supplier: bool = False,
+                   postal_code: str | None = None, peppol_id: str | None = None, is_customer: bool = True,
+                   is_supplier: bool = False,
                    payment_term_code: str | None = None, notes: str | None = None,
                    active: bool = True) -> Partner:
     """Validate and add a partner to the session's business (flushed, not committed)."""
     values = _clean(dict(kind=kind, name=name, tax_id=tax_id, country=country, email=email, phone=phone,
                          language=language, street=street, city=city, region=region, postal_code=postal_code,
-                         is_customer=is_customer, is_supplier=is_supplier,
+                         peppol_id=peppol_id, is_customer=is_customer, is_supplier=is_supplier,
                          payment_term_code=payment_term_code, notes=notes, active=active))
     partner = Partner(**values)
     session.add(partner)
@@ -138,5 +153,5 @@ def partner_snapshot(partner: Partner) -> dict:
         "partner_id": partner.id, "kind": partner.kind, "name": partner.name, "tax_id": partner.tax_id,
         "country": partner.country, "email": partner.email, "phone": partner.phone,
         "language": partner.language, "street": partner.street, "city": partner.city,
-        "region": partner.region, "postal_code": partner.postal_code,
+        "region": partner.region, "postal_code": partner.postal_code, "peppol_id": partner.peppol_id,
     }

@@ -92,3 +92,18 @@ def test_demo_makes_fifty_customers_in_six_countries(runtime, make_business):
     assert companies and all(p.tax_id for p in companies)
     for p in companies:
         validate_tax_id(p.country, p.tax_id)
+
+
+@pytest.mark.parametrize("value, error", [
+    ("8935012345677", "scheme:identifier"),
+    ("0088:8935012345678", "not a valid GLN"),
+    ("88:8935012345677", "scheme:identifier"),
+])
+def test_peppol_address_is_validated(runtime, make_business, value, error):
+    business = make_business(country="VN", addons=["partners"])
+    with pytest.raises(UserError, match=error):
+        with runtime.transaction(business.id) as s:
+            create_partner(s, name="Công ty A", country="VN", kind="company", peppol_id=value)
+    with runtime.transaction(business.id) as s:
+        partner = create_partner(s, name="Công ty B", country="VN", kind="company", peppol_id="0088:8935012345677")
+        assert partner_snapshot(partner)["peppol_id"] == "0088:8935012345677"
