@@ -17,6 +17,7 @@ then looks the key up before it sends again.
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +52,7 @@ class OutcomeUnknown(Exception):
     """The call may or may not have reached the provider (timeout, reset, 5xx). Look up before resending."""
 
 
-class EInvoiceProvider:
+class EInvoiceProvider(ABC):
     """Base class of provider adapters: subclass and implement ``submit`` and ``lookup``.
 
     ``options`` are the non-secret settings of the ProviderConfig row; ``runtime``
@@ -68,12 +69,13 @@ class EInvoiceProvider:
         """Problems that make the authority refuse the document; empty when it may be sent."""
         return []
 
+    @abstractmethod
     def submit(self, document, idempotency_key: str) -> ProviderResult:
-        raise NotImplementedError(f"{type(self).__name__} does not implement submit")
+        """Send the document; raise OutcomeUnknown when the call may or may not have arrived."""
 
+    @abstractmethod
     def lookup(self, idempotency_key: str) -> ProviderResult | None:
         """The outcome of an earlier call with this key; None when the provider never received it."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement lookup")
 
     # Regimes where a correction is an ordinary document (EU, MX) need nothing more;
     # others (VN, KR) override these with their authority's own calls.
