@@ -216,30 +216,15 @@ class SeriesView(SecureModelView):
     form_choices = {"doc_type": _choices(DOC_TYPES, DOC_TYPE_LABELS)}
 
     def create_model(self, form):
-        session = db()
-        try:
-            series = numbering.create_series(session, doc_type=form.doc_type.data, code=form.code.data,
-                                             name=form.name.data or "", active=bool(form.active.data),
-                                             number_format=form.number_format.data or numbering.DEFAULT_FORMAT)
-            session.commit()
-        except UserError as exc:
-            session.rollback()
-            flash(str(exc), "error")
-            return False
-        return series
+        done, series = run_service(lambda s: numbering.create_series(
+            s, doc_type=form.doc_type.data, code=form.code.data, name=form.name.data or "",
+            active=bool(form.active.data), number_format=form.number_format.data or numbering.DEFAULT_FORMAT))
+        return series if done else False
 
     def update_model(self, form, model):
-        session = db()
-        try:
-            numbering.update_series(session, model.id, doc_type=form.doc_type.data, code=form.code.data,
-                                    name=form.name.data or "", number_format=form.number_format.data,
-                                    active=bool(form.active.data))
-            session.commit()
-        except UserError as exc:
-            session.rollback()
-            flash(str(exc), "error")
-            return False
-        return True
+        return run_service(lambda s: numbering.update_series(
+            s, model.id, doc_type=form.doc_type.data, code=form.code.data, name=form.name.data or "",
+            number_format=form.number_format.data, active=bool(form.active.data)))[0]
 
 
 class GapReportView(SecureView):

@@ -202,18 +202,10 @@ class PaymentTermView(SecureModelView):
     form_columns = ("code", "name", "days", "discount_percent", "discount_days", "active")
 
     def create_model(self, form):
-        session = db()
-        try:
-            term = services.create_payment_term(session, code=form.code.data, name=form.name.data,
-                                                days=form.days.data or 0,
-                                                discount_percent=str(form.discount_percent.data or 0),
-                                                discount_days=form.discount_days.data or 0)
-            session.commit()
-        except UserError as exc:
-            session.rollback()
-            flash(str(exc), "error")
-            return False
-        return term
+        done, term = run_service(lambda s: services.create_payment_term(
+            s, code=form.code.data, name=form.name.data, days=form.days.data or 0,
+            discount_percent=str(form.discount_percent.data or 0), discount_days=form.discount_days.data or 0))
+        return term if done else False
 
     def on_model_change(self, form, model, is_created):
         if not is_created:

@@ -97,17 +97,11 @@ class PurchaseOrderView(SecureModelView):
     form_ajax_refs = {"supplier": {"fields": ("name",), "page_size": 20}}
 
     def create_model(self, form):
-        session = db()
-        try:
-            order = wh.create_purchase_order(session, form.supplier.data.id if form.supplier.data else 0,
-                                             warehouse_id=form.warehouse.data.id if form.warehouse.data else None,
-                                             expected_date=form.expected_date.data, notes=form.notes.data)
-            session.commit()
-        except UserError as exc:
-            session.rollback()
-            flash(str(exc), "error")
-            return False
-        return order
+        done, order = run_service(lambda s: wh.create_purchase_order(
+            s, form.supplier.data.id if form.supplier.data else 0,
+            warehouse_id=form.warehouse.data.id if form.warehouse.data else None,
+            expected_date=form.expected_date.data, notes=form.notes.data))
+        return order if done else False
 
     def _each(self, ids, fn, verb):
         run_service(lambda s: [fn(s, int(i)) for i in ids], f"{len(ids)} purchase order(s) {verb}")
@@ -179,15 +173,9 @@ class StockCountView(SecureModelView):
     form_columns = ("warehouse", "note")
 
     def create_model(self, form):
-        session = db()
-        try:
-            count = wh.create_count(session, form.warehouse.data.id if form.warehouse.data else 0, form.note.data)
-            session.commit()
-        except UserError as exc:
-            session.rollback()
-            flash(str(exc), "error")
-            return False
-        return count
+        done, count = run_service(lambda s: wh.create_count(
+            s, form.warehouse.data.id if form.warehouse.data else 0, form.note.data))
+        return count if done else False
 
     def _back(self, count_id):
         return redirect(url_for(".details_view", id=count_id))
@@ -232,17 +220,10 @@ class ReorderPointView(SecureModelView):
     form_ajax_refs = {"variant": {"fields": ("sku",), "page_size": 20}}
 
     def _save(self, form, model=None):
-        session = db()
-        try:
-            point = wh.set_reorder_point(session, form.warehouse.data.id if form.warehouse.data else 0,
-                                         form.variant.data.id if form.variant.data else 0,
-                                         form.min_qty.data, form.max_qty.data)
-            session.commit()
-        except UserError as exc:
-            session.rollback()
-            flash(str(exc), "error")
-            return False
-        return point
+        done, point = run_service(lambda s: wh.set_reorder_point(
+            s, form.warehouse.data.id if form.warehouse.data else 0,
+            form.variant.data.id if form.variant.data else 0, form.min_qty.data, form.max_qty.data))
+        return point if done else False
 
     def create_model(self, form):
         return self._save(form)
@@ -263,19 +244,12 @@ class SupplierProductView(SecureModelView):
                       "partner": {"fields": ("name",), "page_size": 20}}
 
     def create_model(self, form):
-        session = db()
-        try:
-            row = wh.set_supplier_product(
-                session, form.partner.data.id if form.partner.data else 0,
-                form.variant.data.id if form.variant.data else 0, unit_cost=form.unit_cost.data or Decimal(0),
-                supplier_sku=form.supplier_sku.data, min_qty=form.min_qty.data or Decimal(0),
-                lead_time_days=form.lead_time_days.data or 0, preferred=bool(form.preferred.data))
-            session.commit()
-        except UserError as exc:
-            session.rollback()
-            flash(str(exc), "error")
-            return False
-        return row
+        done, row = run_service(lambda s: wh.set_supplier_product(
+            s, form.partner.data.id if form.partner.data else 0,
+            form.variant.data.id if form.variant.data else 0, unit_cost=form.unit_cost.data or Decimal(0),
+            supplier_sku=form.supplier_sku.data, min_qty=form.min_qty.data or Decimal(0),
+            lead_time_days=form.lead_time_days.data or 0, preferred=bool(form.preferred.data)))
+        return row if done else False
 
 
 class TransferView(SecureView):
