@@ -24,7 +24,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm import (MANYTOONE, DeclarativeBase, Mapped, Session, declared_attr, mapped_column,
                             sessionmaker, with_loader_criteria)
 
-from .errors import UserError
+from .errors import NotFound, UserError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -311,3 +311,11 @@ def get_in_business(session: Session, model, ident):
     if business_id is not None and obj.business_id != business_id and not session.info.get("all_businesses"):
         return None
     return obj
+
+
+def get_or_not_found(session: Session, model, ident, label: str):
+    """``get_in_business`` for services: a missing or foreign row is a NotFound naming it."""
+    row = get_in_business(session, model, ident)
+    if row is None:
+        raise NotFound(f"{label} #{ident} not found")
+    return row

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from core.db import get_in_business
+from core.db import get_in_business, get_or_not_found
 from core.errors import NotFound, UserError
 
 from . import validate as v
@@ -88,8 +88,8 @@ def create_category(session, name: str, parent_id: int | None = None) -> Categor
 
 def move_category(session, category_id: int, parent_id: int | None) -> Category:
     """Re-parent a category; refused when it would sit under itself (a cycle)."""
-    category = _get(session, Category, category_id, "category")
-    node = _get(session, Category, parent_id, "category") if parent_id is not None else None
+    category = get_or_not_found(session, Category, category_id, "category")
+    node = get_or_not_found(session, Category, parent_id, "category") if parent_id is not None else None
     while node is not None:
         if node.id == category.id:
             raise UserError(f"category {category.name!r} cannot be placed under itself or its children")
@@ -130,19 +130,13 @@ def brand_by_name(session, name: str, create: bool = False) -> Brand | None:
 
 # ---------------------------------------------------------------- products and variants
 
-def _get(session, model, ident, label):
-    row = get_in_business(session, model, ident)
-    if row is None:
-        raise NotFound(f"{label} #{ident} not found")
-    return row
-
 
 def get_product(session, product_id: int) -> Product:
-    return _get(session, Product, product_id, "product")
+    return get_or_not_found(session, Product, product_id, "product")
 
 
 def get_variant(session, variant_id: int) -> Variant:
-    return _get(session, Variant, variant_id, "variant")
+    return get_or_not_found(session, Variant, variant_id, "variant")
 
 
 def variant_by_sku(session, sku: str) -> Variant:
@@ -279,7 +273,7 @@ def _product_fields(session, raw: dict) -> dict:
     for key, model, label in (("category_id", Category, "category"), ("brand_id", Brand, "brand")):
         ident = raw.get(key)
         if ident is not None:
-            _get(session, model, ident, label)
+            get_or_not_found(session, model, ident, label)
         out[key] = ident
     return out
 

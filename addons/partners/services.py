@@ -12,8 +12,8 @@ from babel import Locale
 from sqlalchemy import select
 from stdnum import ean
 
-from core.db import get_in_business
-from core.errors import NotFound, UserError
+from core.db import get_or_not_found
+from core.errors import UserError
 from core.taxid import validate_tax_id
 
 from .models import KINDS, LANGUAGES, Partner
@@ -111,10 +111,7 @@ def create_partner(session, *, name: str, country: str, kind: str = "person", ta
 
 def get_partner(session, partner_id: int) -> Partner:
     """The partner of the session's business, or NotFound (another business's id is not found either)."""
-    partner = get_in_business(session, Partner, partner_id)
-    if partner is None:
-        raise NotFound(f"partner #{partner_id} not found")
-    return partner
+    return get_or_not_found(session, Partner, partner_id, "partner")
 
 
 def update_partner(session, partner_id: int, **fields) -> Partner:

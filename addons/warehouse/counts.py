@@ -16,8 +16,8 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from addons.catalog.models import Variant
-from core.db import get_in_business, utcnow
-from core.errors import NotFound, UserError
+from core.db import get_or_not_found, utcnow
+from core.errors import UserError
 from core.sequences import next_number
 
 from . import stock
@@ -36,10 +36,7 @@ class CountImportError(UserError):
 
 
 def get_count(session, count_id: int) -> StockCount:
-    count = get_in_business(session, StockCount, count_id)
-    if count is None:
-        raise NotFound(f"stock count #{count_id} not found")
-    return count
+    return get_or_not_found(session, StockCount, count_id, "stock count")
 
 
 def _require(count: StockCount, states: tuple, action: str) -> None:

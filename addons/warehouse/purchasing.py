@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from addons.catalog import services as catalog
 from addons.catalog.models import Variant
 from addons.partners.services import get_partner
-from core.db import get_in_business, utcnow
-from core.errors import NotFound, UserError
+from core.db import get_or_not_found, utcnow
+from core.errors import UserError
 from core.models import Business
 from core.sequences import next_number
 
@@ -83,10 +83,7 @@ def preferred_supplier(session, variant_id: int) -> SupplierProduct | None:
 # ---------------------------------------------------------------- purchase orders
 
 def get_purchase_order(session, order_id: int) -> PurchaseOrder:
-    order = get_in_business(session, PurchaseOrder, order_id)
-    if order is None:
-        raise NotFound(f"purchase order #{order_id} not found")
-    return order
+    return get_or_not_found(session, PurchaseOrder, order_id, "purchase order")
 
 
 def _require(order: PurchaseOrder, states: tuple, action: str) -> None:
@@ -145,9 +142,7 @@ def add_purchase_line(session, order_id: int, variant_id: int, quantity, unit_co
 
 
 def update_purchase_line(session, line_id: int, *, quantity=None, unit_cost=None) -> PurchaseLine:
-    line = get_in_business(session, PurchaseLine, line_id)
-    if line is None:
-        raise NotFound(f"purchase order line #{line_id} not found")
+    line = get_or_not_found(session, PurchaseLine, line_id, "purchase order line")
     _require(line.order, ("draft",), "changed")
     if quantity is not None:
         line.quantity = stock.quantity(quantity)

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from addons.catalog.models import Variant
 from core.audit import current_user_id
-from core.db import get_in_business
+from core.db import get_or_not_found
 from core.errors import NotFound, UserError
 from core.money import to_decimal
 
@@ -72,10 +72,7 @@ def normalise_lines(lines) -> list[tuple[int, Decimal]]:
 
 
 def get_warehouse(session, warehouse_id: int) -> Warehouse:
-    found = get_in_business(session, Warehouse, warehouse_id)
-    if found is None:
-        raise NotFound(f"warehouse #{warehouse_id} not found")
-    return found
+    return get_or_not_found(session, Warehouse, warehouse_id, "warehouse")
 
 
 def skus(session, variant_ids) -> dict[int, str]:
