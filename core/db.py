@@ -1,8 +1,9 @@
 """Engine, sessions, the declarative Base, mixins and the transaction helper.
 
 Every session carries the business it works for (``session.info["business_id"]``)
-or ``all_businesses`` for system work; the tenancy fence of ``core.tenancy``
-keeps every ORM statement and flush inside it.
+or ``all_businesses`` for system work. Two walls keep businesses apart: the ORM
+fence of ``core.tenancy`` (every backend) and, on PostgreSQL, row-level security
+(``core.rls``), which reads the business each transaction sets.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from . import rls
 from .errors import UserError
 from .tenancy import BusinessScoped, TenancyError, get_in_business, get_or_not_found  # noqa: F401  (re-exported)
 

@@ -15,7 +15,9 @@ The fence holds for every shape of ORM write, whoever writes it:
 
 A session without a business refuses business-scoped models unless it was opened
 with ``all_businesses=True`` (system work such as the outbox relay or the
-scheduler).
+scheduler); one statement opts out with ``execution_options={"all_businesses": True}``.
+On PostgreSQL, row-level security (``core.rls``) is the second wall under this
+one, for Core and ``text()`` statements the ORM cannot see.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from sqlalchemy.orm import (MANYTOONE, Mapped, Mapper, Session, declared_attr, m
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.elements import BindParameter
 
+from . import rls
 from .errors import NotFound, UserError
 
 OWNER = "business_id"
@@ -59,7 +62,7 @@ def _fence_statement(state):
     if state.session.info.get("all_businesses"):
         return None
     if state.execution_options.get("all_businesses"):  # one system statement in a business session
-        return None
+        return rls.run_as_system(state)
     scoped = [m for m in state.all_mappers if issubclass(m.class_, BusinessScoped)]
     business_id = state.session.info.get("business_id")
     if business_id is None:
