@@ -19,7 +19,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from . import rls
 from .errors import UserError
 from .tenancy import BusinessScoped, TenancyError, get_in_business, get_or_not_found  # noqa: F401  (re-exported)
 

@@ -69,14 +69,17 @@ def _fence_statement(state):
         if scoped:
             raise TenancyError("no business selected: business-scoped data needs --business or a business session")
         return None
-    target = state.bind_mapper  # the model an INSERT or UPDATE writes
-    written = target is not None and issubclass(target.class_, BusinessScoped)
-    if state.is_insert:
-        return _fence_insert(state, target, business_id) if written else None
-    if state.is_update and written:
-        _check_written(state.session, target, _written_rows(state), business_id)
-        if state.is_executemany:
-            return _update_by_primary_key(state, target, business_id)
+    if state.is_insert or state.is_update:
+        target = state.bind_mapper  # the model the statement writes
+        if target is None or not issubclass(target.class_, BusinessScoped):
+            if state.is_insert:
+                return None
+        elif state.is_insert:
+            return _fence_insert(state, target, business_id)
+        else:
+            _check_written(state.session, target, _written_rows(state), business_id)
+            if state.is_executemany:
+                return _update_by_primary_key(state, target, business_id)
     # Column and relationship loads are filtered too: a lazy load is one more query
     # that must not reach another business, whatever the parent row points at.
     state.statement = state.statement.options(
