@@ -7,7 +7,8 @@ The fence holds for every shape of ORM write, whoever writes it:
   value criterion; bulk UPDATE by primary key (``execute(update(M), rows)``), which
   ignores loader criteria, gets it as an explicit WHERE.
 * INSERT statements are stamped with the business; a ``business_id`` of another
-  business is refused, as is ``INSERT ... FROM SELECT``.
+  business is refused, as is ``INSERT ... FROM SELECT``; an upsert's DO UPDATE must
+  collide on the business's own rows only.
 * Values that bulk statements write into foreign keys are checked like flushed
   ones: they must point at rows of the same business.
 * A flush stamps new rows, refuses new, changed or deleted rows of another
@@ -96,6 +97,7 @@ def _fence_insert(state, mapper, business_id):
         raise TenancyError(f"{table}: INSERT ... FROM SELECT is not fenced by business; insert values")
     rows = _written_rows(state)
     _check_written(state.session, mapper, rows, business_id)
+    _fence_upsert(state.session, statement, mapper, business_id)
     if all(row.get(OWNER) is not None for row in rows):
         return None
     if statement._multi_values:
@@ -105,6 +107,25 @@ def _fence_insert(state, mapper, business_id):
         return state.invoke_statement(params=[{OWNER: business_id}] * len(state.parameters))
     state.statement = statement.values(business_id=business_id)
     return None
+
+
+def _fence_upsert(session, statement, mapper, business_id):
+    """ON CONFLICT DO UPDATE rewrites the row it collides with: that row must be the own
+    business's (business_id in the conflict target), and the SET values are fenced like
+    an UPDATE's. DO NOTHING writes nothing and needs no fence."""
+    clause = statement._post_values_clause
+    updates = getattr(clause, "update_values_to_set", None)
+    if not updates:
+        return
+    table = mapper.local_table
+    target = {_name(c) for c in clause.inferred_target_elements or ()}
+    if getattr(clause, "constraint_target", None):
+        target |= {c.name for con in list(table.constraints) + list(table.indexes)
+                   if con.name == clause.constraint_target for c in con.columns}
+    if OWNER not in target:
+        raise TenancyError(f"{table.name}: ON CONFLICT DO UPDATE must name business_id in its conflict target, "
+                           f"or it may rewrite another business's row")
+    _check_written(session, mapper, [{_name(k): _plain(v) for k, v in dict(updates).items()}], business_id)
 
 
 def _update_by_primary_key(state, mapper, business_id):

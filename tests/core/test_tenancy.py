@@ -9,6 +9,8 @@ import itertools
 
 import pytest
 from sqlalchemy import bindparam, delete, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.db import TenancyError
 from core.models import Membership, Role, User
@@ -133,6 +135,26 @@ def test_bulk_insert_is_stamped_with_the_own_business(runtime, two):
         with runtime.transaction(a.id) as session:
             session.execute(insert(Role).from_select(["name", "business_id", "permissions"],
                                                      select(literal("Copied"), literal(b.id), Role.permissions)))
+
+
+def test_an_upsert_cannot_rewrite_another_business_row(runtime, two):
+    a, b, mine, theirs = two
+    dialect_insert = sqlite_insert if runtime.db.is_sqlite else pg_insert
+    upsert = dialect_insert(Role).values(name="Clerk", permissions=["x"])
+    with pytest.raises(TenancyError, match="must name business_id in its conflict target"):
+        with runtime.transaction(a.id) as session:
+            session.execute(upsert.on_conflict_do_update(index_elements=["name"], set_={"permissions": ["x"]}))
+    with pytest.raises(TenancyError, match="another business cannot be written here"):
+        with runtime.transaction(a.id) as session:
+            session.execute(upsert.on_conflict_do_update(index_elements=["business_id", "name"],
+                                                         set_={"business_id": b.id}))
+    with runtime.transaction(a.id) as session:  # colliding with the own row is an update of it
+        session.execute(upsert.on_conflict_do_update(index_elements=["business_id", "name"],
+                                                     set_={"permissions": ["x"]}))
+    with runtime.session(all_businesses=True) as session:
+        assert session.get(Role, mine.id).permissions == ["x"]
+        untouched = session.get(Role, theirs.id)
+        assert (untouched.permissions, untouched.business_id) == ([], b.id)
 
 
 def test_bulk_insert_references_are_fenced(runtime, two):
