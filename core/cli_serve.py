@@ -91,8 +91,12 @@ def run(cli_ctx, with_demo, host, port, threads):
 def _ready_runtime(cli_ctx):
     """The loaded runtime of a production process, refused while migrations are pending."""
     from .addons.migrate import assert_migrated
+    from .rls import unfenced_warning
     runtime = cli_ctx.runtime
     assert_migrated(runtime)
+    warning = unfenced_warning(runtime.db.engine)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
     return runtime
 
 

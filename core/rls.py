@@ -175,3 +175,16 @@ def bypass_reason(connection) -> str | None:
         "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND pg_get_userbyid(c.relowner) = current_user"
     )).scalar()
     return f"it owns {owned} table(s)" if owned else None
+
+
+def unfenced_warning(engine) -> str | None:
+    """On PostgreSQL, a sentence saying that the app's role escapes the policies and why; else None."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as connection:
+        reason = bypass_reason(connection)
+    if reason is None:
+        return None
+    return (f"row-level security does not bind the database role of TESSERA_DATABASE_URL ({reason}); "
+            f"connect the app as a role with DML rights only and migrate with TESSERA_MIGRATE_DATABASE_URL "
+            f"(README: Security)")
