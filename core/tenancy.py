@@ -70,17 +70,14 @@ def _fence_statement(state):
         if scoped:
             raise TenancyError("no business selected: business-scoped data needs --business or a business session")
         return None
-    if state.is_insert or state.is_update:
-        target = state.bind_mapper  # the model the statement writes
-        if target is None or not issubclass(target.class_, BusinessScoped):
-            if state.is_insert:
-                return None
-        elif state.is_insert:
-            return _fence_insert(state, target, business_id)
-        else:
-            _check_written(state.session, target, _written_rows(state), business_id)
-            if state.is_executemany:
-                return _update_by_primary_key(state, target, business_id)
+    target = state.bind_mapper if state.is_insert or state.is_update else None  # the model written
+    writes_scoped = target is not None and issubclass(target.class_, BusinessScoped)
+    if state.is_insert:
+        return _fence_insert(state, target, business_id) if writes_scoped else None
+    if state.is_update and writes_scoped:
+        _check_written(state.session, target, _written_rows(state), business_id)
+        if state.is_executemany:
+            return _update_by_primary_key(state, target, business_id)
     # Column and relationship loads are filtered too: a lazy load is one more query
     # that must not reach another business, whatever the parent row points at.
     state.statement = state.statement.options(
@@ -194,27 +191,24 @@ def _check_written(session, mapper, rows, business_id):
                     raise TenancyError(f"{table}: a record of another business cannot be written here")
             else:
                 refs.append((target, value, business_id))
-    check_references(session, refs)
+    _check_references(session, refs)
 
 
 _fenced_cache: dict = {}
 
 
 def _fenced_columns(mapper) -> dict:
-    """Attribute and column names of ``mapper``'s owner column and its references to scoped
-    tables: ``{name: OWNER | (target table, target column name)}``. Computed once per mapper."""
+    """Attribute and column names of ``mapper``'s owner column and of its references to
+    scoped tables: ``{name: OWNER | Reference}``. Computed once per mapper."""
     found = _fenced_cache.get(mapper)
     if found is None:
         found = {}
-        for ref in reference_columns(mapper):
+        for ref in _reference_columns(mapper):
             found[ref.attr_key] = found[ref.column.key] = ref
         if issubclass(mapper.class_, BusinessScoped):
             found[OWNER] = OWNER
         _fenced_cache[mapper] = found
     return found
-
-
-_reference_cache: dict = {}
 
 
 class Reference(NamedTuple):
@@ -226,7 +220,10 @@ class Reference(NamedTuple):
     mapper: Mapper | None        # the referenced model, when the key is its whole primary key
 
 
-def reference_columns(mapper) -> list[Reference]:
+_reference_cache: dict = {}
+
+
+def _reference_columns(mapper) -> list[Reference]:
     """Every foreign key of ``mapper``'s table into a business-scoped table (one with a business_id)."""
     found = _reference_cache.get(mapper)
     if found is None:
@@ -269,14 +266,14 @@ def _stamp_and_fence(session, _flush_context, _instances):
     refs = []
     for obj in scoped:
         state = inspect(obj)
-        for ref in reference_columns(state.mapper):
+        for ref in _reference_columns(state.mapper):
             if state.persistent and not state.attrs[ref.attr_key].history.has_changes():
                 continue
             value = state.dict.get(ref.attr_key)
             if value is not None:
                 refs.append((ref, value, obj.business_id))
         _fence_related(obj)
-    check_references(session, refs)
+    _check_references(session, refs)
 
 
 def _foreign_write(obj, business_id) -> TenancyError:
@@ -286,7 +283,7 @@ def _foreign_write(obj, business_id) -> TenancyError:
     return TenancyError(f"{type(obj).__name__}: a record of another business cannot be written here")
 
 
-def check_references(session, refs):
+def _check_references(session, refs):
     """Refuse references ``(Reference, value, owner)`` to rows not owned by ``owner``.
 
     The identity map answers first; the rest is one query per table. A row the
