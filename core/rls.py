@@ -107,9 +107,12 @@ def uncovered(connection) -> list[str]:
     return [name for name in business_tables(connection) if state.get(name) != (True, True)]
 
 
-def enable(connection) -> list[str]:
-    """Give every business-scoped table row-level security and the policy; idempotent. Returns the tables changed."""
-    state, changed = _state(connection), []
+def enable(connection):
+    """Give every business-scoped table row-level security and the policy; idempotent.
+
+    Only what is missing is created, so an upgrade locks no table that is already covered.
+    """
+    state = _state(connection)
     quote = connection.dialect.identifier_preparer.quote
     for name, nullable in business_tables(connection).items():
         enabled, has_policy = state.get(name, (False, False))
@@ -118,9 +121,6 @@ def enable(connection) -> list[str]:
             connection.exec_driver_sql(f"CREATE POLICY {POLICY} ON {quote(name)} USING ({rule}) WITH CHECK ({rule})")
         if not enabled:
             connection.exec_driver_sql(f"ALTER TABLE {quote(name)} ENABLE ROW LEVEL SECURITY")
-        if not (enabled and has_policy):
-            changed.append(name)
-    return changed
 
 
 def disable(connection):

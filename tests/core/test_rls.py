@@ -149,3 +149,21 @@ def test_one_statement_may_opt_out_and_the_flag_is_off_again_after_it(pg, pair):
                 session.execute(select(Role).where(text("no_such_column = 1")),
                                 execution_options={"all_businesses": True})
         assert session.execute(flag).scalar() == "off"
+
+
+def test_the_revision_downgrade_switches_it_off_and_enable_restores_it(pg, owner, pair):
+    a, b = pair
+    count = text("SELECT count(*) FROM core_role WHERE business_id = :b")
+    try:
+        with owner.begin() as conn:
+            rls.disable(conn)
+            assert set(uncovered(pg, conn)) >= {"core_role", "sales_order"}
+        with pg.session(a.id) as session:
+            assert session.execute(count, {"b": b.id}).scalar() == 2
+    finally:
+        with owner.begin() as conn:
+            rls.enable(conn)
+    with owner.connect() as conn:
+        assert uncovered(pg, conn) == []
+    with pg.session(a.id) as session:
+        assert session.execute(count, {"b": b.id}).scalar() == 0
