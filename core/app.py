@@ -1,7 +1,7 @@
 """The only app factory: ``create_app(overrides=None, runtime=None) -> Flask``.
 
 It builds (or takes) the runtime, refuses to run on an out-of-date schema,
-wires security (sessions, cookies, CSRF, login), languages, the per-request
+wires security (sessions, cookies, CSRF, login, trusted proxies), languages, the per-request
 database session, the core admin screens and every enabled addon's views.
 """
 from __future__ import annotations
@@ -17,9 +17,10 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from .auth import LoginThrottle
 from .errors import ConfigError
+from .login import LoginThrottle
 from .web import context
+from .web.security import TrustedProxies
 from .web.views import LANGUAGES, bp, load_user
 
 WEB_DIR = Path(__file__).parent / "web"
@@ -83,7 +84,8 @@ def create_app(overrides: dict | None = None, runtime=None) -> Flask:
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
     )
     app.extensions["tessera"] = runtime
-    app.extensions["tessera_throttle"] = LoginThrottle(config["LOGIN_RATE_LIMIT"])
+    app.extensions["tessera_throttle"] = LoginThrottle(account_limit=config["LOGIN_RATE_LIMIT"],
+                                                       address_limit=config["LOGIN_ADDRESS_LIMIT"])
 
     Babel(app, locale_selector=select_locale)
     CSRFProtect(app)
@@ -117,6 +119,9 @@ def create_app(overrides: dict | None = None, runtime=None) -> Flask:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
+
+    if config["TRUSTED_PROXIES"]:
+        app.wsgi_app = TrustedProxies(app.wsgi_app, config["TRUSTED_PROXIES"])
 
     @app.context_processor
     def tessera_globals():
