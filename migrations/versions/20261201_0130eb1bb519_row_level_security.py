@@ -4,7 +4,7 @@ The policies live in core.rls; later upgrades extend them to tables created
 after this revision (addon tables included), so no addon revision has to.
 
 Revision ID: 0130eb1bb519
-Revises: d13663ae0f26
+Revises: 7a3c5e91b2d4
 Create Date: 2026-12-01 09:45:00
 """
 from typing import Sequence, Union
@@ -14,7 +14,7 @@ from alembic import op
 from core import rls
 
 revision: str = '0130eb1bb519'
-down_revision: Union[str, Sequence[str], None] = 'd13663ae0f26'
+down_revision: Union[str, Sequence[str], None] = '7a3c5e91b2d4'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
