@@ -8,6 +8,8 @@ are pending and names the command that applies them.
 """
 from __future__ import annotations
 
+import logging
+
 import click
 
 from .cli import CliError, cli, emit, json_option, pass_context
@@ -96,7 +98,7 @@ def _ready_runtime(cli_ctx):
     assert_migrated(runtime)
     warning = unfenced_warning(runtime.db.engine)
     if warning:
-        click.echo(f"warning: {warning}", err=True)
+        logging.getLogger(__name__).warning(warning)
     return runtime
 
 
