@@ -52,8 +52,16 @@ def create_app(overrides: dict | None = None, runtime=None) -> Flask:
     from .runtime import build_runtime
     runtime = runtime or build_runtime(overrides)
     check_schema(runtime)
-    config = runtime.config
+    app = make_flask(runtime)
+    init_extensions(app)
+    install_request_hooks(app)
+    build_admin(app, runtime)
+    return app
 
+
+def make_flask(runtime) -> Flask:
+    """The Flask object: templates (core's and every addon's) and the security-relevant settings."""
+    config = runtime.config
     app = Flask(__name__, template_folder=str(WEB_DIR / "templates"), static_folder=None,
                 instance_path=config["INSTANCE_PATH"])
     # Addons ship admin templates in their own templates/ folder, namespaced by a
@@ -84,7 +92,11 @@ def create_app(overrides: dict | None = None, runtime=None) -> Flask:
     )
     app.extensions["tessera"] = runtime
     app.extensions["tessera_throttle"] = LoginThrottle(config["LOGIN_RATE_LIMIT"])
+    return app
 
+
+def init_extensions(app: Flask) -> None:
+    """Languages, CSRF on every form, login sessions and the core blueprint."""
     Babel(app, locale_selector=select_locale)
     CSRFProtect(app)
     login = LoginManager(app)
@@ -97,6 +109,9 @@ def create_app(overrides: dict | None = None, runtime=None) -> Flask:
     app.teardown_appcontext(context.close_db)
     app.teardown_appcontext(context.close_system_session)
 
+
+def install_request_hooks(app: Flask) -> None:
+    """Per request: who audited changes belong to, security headers, template globals."""
     from .audit import current_user_id as audit_user
 
     @app.before_request
@@ -122,9 +137,6 @@ def create_app(overrides: dict | None = None, runtime=None) -> Flask:
     def tessera_globals():
         return {"tessera_languages": LANGUAGES, "tessera_business": context.current_business,
                 "tessera_businesses": context.user_businesses, "tessera_locale": _current_locale}
-
-    build_admin(app, runtime)
-    return app
 
 
 def _current_locale():
