@@ -98,7 +98,8 @@ def _outbox_rate(broker_url: str, n: int, threads: int) -> tuple[float, str]:
     from sqlalchemy import func, select
     from core.addons.migrate import install_all
     from core.business import create_business
-    from core.jobs import binding_for, enqueue, start_embedded_worker
+    from core.jobs import binding_for, enqueue
+    from core.jobs_broker import start_embedded_worker
     from core.models import OutboxJob
     from core.runtime import build_runtime
 

@@ -74,8 +74,8 @@ def run(cli_ctx, with_demo, host, port, threads):
         result = seed_demo(runtime)
         click.echo(f"demo business: {result['business']}")
         _print_login(result)
-    from . import jobs
-    worker = jobs.start_embedded_worker(runtime, threads=threads)
+    from .jobs_broker import start_embedded_worker
+    worker = start_embedded_worker(runtime, threads=threads)
     from .app import create_app
     app = create_app(runtime=runtime)
     click.echo(f"Tessera on http://{host}:{port}/  (Ctrl+C stops)")
@@ -131,7 +131,7 @@ def web(cli_ctx, host, port, workers, threads):
 def worker(cli_ctx, threads):
     """Run a job worker (dramatiq) on the configured broker."""
     runtime = _ready_runtime(cli_ctx)
-    from .jobs import run_worker
+    from .jobs_broker import run_worker
     run_worker(runtime, threads=threads)
 
 
