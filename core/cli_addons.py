@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
-from .cli import CliError, CliContext, business_option, cli, emit, json_option, pass_context
+from .cli import CliError, CliContext, business_option, emit, json_option, pass_context
 
 
-@cli.group()
+@click.group()
 def addons():
     """Addons: what is there, what is enabled, and tools for writing one."""
 
@@ -174,3 +174,6 @@ def revision(cli_ctx, name, message, empty):
         click.echo(f"{name}: no changes detected; no revision written")
     else:
         click.echo(f"{name}: wrote {path}")
+
+
+COMMANDS = (addons,)  # attached to the root group by core.cli_main
