@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core.benchmark import default_backend, overrides_for, redis_url_if_reachable, result, temp_database  # noqa: E402
+from harness import default_backend, overrides_for, redis_url_if_reachable, result, temp_database  # noqa: E402
 
 
 def db_backend(url: str) -> str:

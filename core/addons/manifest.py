@@ -16,7 +16,7 @@ from .errors import AddonError
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 IMPORT_RE = re.compile(r"^\.?[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$|^\.?[A-Za-z_][\w.]*$")
 PERMISSION_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
-PROVIDES_KEYS = ("models", "admin", "jobs", "commands", "demo", "on_enable", "events", "bench")
+PROVIDES_KEYS = ("models", "admin", "jobs", "commands", "demo", "on_enable", "events")
 SETTING_TYPES = ("bool", "int", "str", "decimal", "choice", "secret")
 CORE_VERSION = (0, 1, 0)
 
