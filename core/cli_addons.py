@@ -71,7 +71,7 @@ def info(cli_ctx, name):
     data = {
         "name": m.name, "version": m.version, "summary": m.summary, "path": str(m.path), "package": m.package,
         "requires_core": m.requires_core, "depends": list(m.depends), "optional_depends": list(m.optional_depends),
-        "auto_install": m.auto_install, "provides": dict(m.provides),
+        "demo_after": list(m.demo_after), "auto_install": m.auto_install, "provides": dict(m.provides),
         "dependents": dependents(registry.manifests, name, set(registry.names)),
         "schedules": [{"name": s.name, "cron": s.cron, "job": s.job} for s in m.schedules],
         "publishes": list(m.publishes),

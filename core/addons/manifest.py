@@ -63,6 +63,9 @@ class Manifest:
     requires_core: str = ">=0.1"
     depends: tuple = ()
     optional_depends: tuple = ()
+    # Addons whose demo data must exist before this one's demo runs, when they are
+    # present; an ordering of demos only, never a dependency (see graph.demo_order).
+    demo_after: tuple = ()
     auto_install: bool = False
     provides: dict = field(default_factory=dict)
     schedules: tuple = ()
@@ -83,7 +86,7 @@ class Manifest:
         raise KeyError(f"{self.name}: no setting {key!r}")
 
 
-TOP_KEYS = {"name", "version", "summary", "requires_core", "depends", "optional_depends",
+TOP_KEYS = {"name", "version", "summary", "requires_core", "depends", "optional_depends", "demo_after",
             "auto_install", "provides", "schedules", "events", "permissions", "settings", "providers"}
 
 
@@ -141,7 +144,9 @@ def read_manifest(path: Path, package: str) -> Manifest:
             return ()
         return tuple(value)
 
-    depends, optional = names("depends"), names("optional_depends")
+    depends, optional, demo_after = names("depends"), names("optional_depends"), names("demo_after")
+    if name in demo_after:
+        bad("demo_after", f"names '{name}' itself; remove it")
     auto_install = data.get("auto_install", False)
     if not isinstance(auto_install, bool):
         bad("auto_install", "must be true or false")
@@ -239,6 +244,7 @@ def read_manifest(path: Path, package: str) -> Manifest:
         raise AddonError(problems)
     return Manifest(name=name, version=version, summary=summary, path=path.parent, package=package,
                     requires_core=requires_core, depends=depends, optional_depends=optional,
+                    demo_after=demo_after,
                     auto_install=auto_install, provides=dict(provides), schedules=tuple(schedules),
                     publishes=tuple(publishes), subscribes=tuple(subscribes),
                     permissions=tuple(permissions), settings=tuple(settings), providers=tuple(providers))
