@@ -68,6 +68,7 @@ def test_addons_listing_commands_json(cli, shop):
     assert all(row["enabled"] for row in listed if row["name"] in {"sales", "warehouse", "einvoice"})
     info = cli.json("addons", "info", "sales")
     keys_of(info, "name", "version", "depends", "provides", "permissions", "settings")
+    assert info["demo_after"] == ["warehouse"] and info["optional_depends"] == []  # an order, not a dependency
 
 
 def test_addons_check_passes_on_the_shipped_addons(cli):
