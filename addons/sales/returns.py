@@ -54,7 +54,7 @@ def create_return(session, order_id: int, lines, *, reason: str = "", refund_amo
             problems.append(f"return line {i}: not a line of order {order.number}")
             continue
         try:
-            qty = clean_amount(raw.get("qty"), f"{line.sku} qty", allow_zero=False)
+            qty = clean_amount(raw.get("qty"), f"{line.sku} qty", allow_zero=False, column=ReturnLine.qty)
         except UserError as exc:
             problems.append(str(exc))
             continue

@@ -41,7 +41,7 @@ def quantity(value, field: str = "quantity", *, allow_zero: bool = False) -> Dec
     if qty < 0 or (qty == 0 and not allow_zero):
         raise UserError(f"{field}: {fmt(qty)} must be {'zero or more' if allow_zero else 'more than zero'}")
     if qty != qty.quantize(QTY_PLACES):
-        raise UserError(f"{field}: {value} has more than 4 decimals")
+        raise UserError(f"{field}: {value} has more than {QUANTITY_SCALE} decimals (allowed: {QUANTITY_SCALE})")
     if qty >= MAX_QTY:
         raise UserError(f"{field}: {value} is too large")
     return qty
