@@ -62,8 +62,8 @@ def _assert_refused(exc_info, wrong):
 
 
 def _stored_equals_rebuild(shop, doc_id):
-    from addons.einvoice.services import get_document
-    from addons.einvoice.ubl import build_ubl
+    from addons.einvoice.rendering.ubl import build_ubl
+    from addons.einvoice.services.documents import get_document
     with shop.session() as s:  # a new session: everything read back from the rows
         doc = get_document(s, doc_id)
         assert doc.xml, "the document was issued without its XML"
@@ -72,7 +72,8 @@ def _stored_equals_rebuild(shop, doc_id):
 
 @pytest.mark.parametrize("rounding", ["line", "total"])
 def test_free_documents_refuse_excess_decimals_and_store_what_they_show(shop_factory, rounding):
-    from addons.einvoice.services import create_document, issue_document
+    from addons.einvoice.services.documents import create_document
+    from addons.einvoice.services.issue import issue_document
     from tests.addons.einvoice.conftest import VN_BUYER
     rng = random.Random(f"free-{rounding}")
     shop = shop_factory()
@@ -98,7 +99,7 @@ def test_free_documents_refuse_excess_decimals_and_store_what_they_show(shop_fac
 
 
 def test_documents_of_orders_refuse_excess_decimals_and_store_what_they_show(shop_factory):
-    from addons.einvoice.orders import issue_for_order
+    from addons.einvoice.services.orders import issue_for_order
     from addons.sales.services import create_order
     rng = random.Random("orders")
     shop = shop_factory(prices=("100000", "250000", "99000"))
