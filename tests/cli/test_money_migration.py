@@ -7,7 +7,7 @@ import shutil
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import BigInteger, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import UserError
@@ -85,10 +85,15 @@ def test_revisions_convert_existing_money_without_loss(tmp_path_factory):
             assert (doc.exchange_rate, doc.total) == (EXCHANGE, PRICE)
             line = doc.lines[0]
             assert (line.quantity, line.unit_price, line.discount_percent) == (QUANTITY, COST, DISCOUNT)
+        columns = {c["name"]: c["type"] for c in inspect(rt.db.engine).get_columns("sales_order_line")}
         if sqlite:
             with rt.db.engine.connect() as conn:
                 stored = conn.execute(text("SELECT typeof(sale_price), sale_price FROM catalog_product")).one()
             assert stored == ("integer", 123456789012345)
+            assert all(isinstance(columns[c], BigInteger) for c in ("qty", "unit_price", "discount_percent"))
+        else:  # NUMERIC stays NUMERIC; the sales quantities widen from (14, 3) to the one quantity type
+            assert (columns["qty"].precision, columns["qty"].scale) == (18, 4)
+            assert (columns["discount_percent"].precision, columns["discount_percent"].scale) == (5, 2)
         with pytest.raises(IntegrityError, match="issued document"), rt.db.engine.begin() as conn:
             conn.execute(text("UPDATE einvoice_document SET total = 0 WHERE id = :d"), {"d": doc_id})
         with pytest.raises(UserError, match="ck_catalog_tax_class_rate"), rt.transaction(business_id) as session:
