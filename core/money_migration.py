@@ -19,6 +19,7 @@ by the SQLite text the revision gives.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
@@ -35,13 +36,10 @@ def upgrade(op, columns: Columns, sqlite_checks: Checks | None = None) -> None:
     if bind.dialect.name != "sqlite":
         _widen(op, bind, columns)
         return
-    with _triggers_set_aside(bind, columns):
-        with _checks_ignored(bind):
-            for table, specs in columns.items():
-                _rewrite_values(bind, table, specs, _to_scaled)
-        for table, specs in columns.items():
-            _rebuild(op, table, {name: sa.BigInteger() for name in specs},
-                     {name: new for name, (new, _old) in (sqlite_checks or {}).get(table, {}).items()})
+    _sqlite_convert(op, bind, columns, _to_scaled,
+                    {table: {name: sa.BigInteger() for name in specs} for table, specs in columns.items()},
+                    {table: {name: new for name, (new, _old) in checks.items()}
+                     for table, checks in (sqlite_checks or {}).items()})
 
 
 def downgrade(op, columns: Columns, sqlite_checks: Checks | None = None, *,
@@ -54,13 +52,20 @@ def downgrade(op, columns: Columns, sqlite_checks: Checks | None = None, *,
             for name, (precision, scale) in specs.items():
                 op.alter_column(table, name, type_=sa.Numeric(precision, scale))
         return
+    _sqlite_convert(op, bind, columns, _from_scaled,
+                    {table: {name: sa.Numeric(p, s) for name, (p, s) in specs.items()} for table, specs in old.items()},
+                    {table: {name: before for name, (_new, before) in checks.items()}
+                     for table, checks in (sqlite_checks or {}).items()})
+
+
+def _sqlite_convert(op, bind, columns: Columns, convert, types: dict, checks: dict) -> None:
+    """Rewrite every value with ``convert``, then rebuild each table with ``types`` and ``checks``."""
     with _triggers_set_aside(bind, columns):
         with _checks_ignored(bind):
             for table, specs in columns.items():
-                _rewrite_values(bind, table, specs, _from_scaled)
-        for table, specs in old.items():
-            _rebuild(op, table, {name: sa.Numeric(p, s) for name, (p, s) in specs.items()},
-                     {name: before for name, (_new, before) in (sqlite_checks or {}).get(table, {}).items()})
+                _rewrite_values(bind, table, specs, convert)
+        for table in columns:
+            _rebuild(op, table, types[table], checks.get(table, {}))
 
 
 def exact_value(value, scale: int) -> Decimal | None:
@@ -100,37 +105,28 @@ def _rebuild(op, table: str, types: dict, checks: dict[str, str]) -> None:
             batch.create_check_constraint(op.f(name), sa.text(condition))
 
 
-class _triggers_set_aside:
-    """Drop the triggers that mention the tables, recreate them verbatim on the way out."""
-
-    def __init__(self, bind, columns: Columns):
-        self.bind = bind
-        pattern = re.compile(r"\b(" + "|".join(map(re.escape, columns)) + r")\b")
-        rows = bind.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
-        self.saved = [(name, sql) for name, sql in rows if pattern.search(sql or "")]
-
-    def __enter__(self):
-        for name, _sql in self.saved:
-            self.bind.exec_driver_sql(f'DROP TRIGGER "{name}"')
-
-    def __exit__(self, exc_type, *_):
-        if exc_type is None:
-            for _name, sql in self.saved:
-                self.bind.exec_driver_sql(sql)
+@contextmanager
+def _triggers_set_aside(bind, columns: Columns):
+    """Drop the triggers that mention the tables; recreate them verbatim once the tables are rebuilt."""
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, columns)) + r")\b")
+    rows = bind.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
+    saved = [(name, sql) for name, sql in rows if pattern.search(sql or "")]
+    for name, _sql in saved:
+        bind.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    yield
+    for _name, sql in saved:
+        bind.exec_driver_sql(sql)
 
 
-class _checks_ignored:
-    """Values are rewritten one row at a time while the old CHECKs still hold the old literals;
-    the rebuild that follows copies every row into the new table, which checks them all again."""
-
-    def __init__(self, bind):
-        self.bind = bind
-
-    def __enter__(self):
-        self.bind.exec_driver_sql("PRAGMA ignore_check_constraints = ON")
-
-    def __exit__(self, *_):
-        self.bind.exec_driver_sql("PRAGMA ignore_check_constraints = OFF")
+@contextmanager
+def _checks_ignored(bind):
+    """Values are rewritten row by row while the old CHECKs still hold the old literals; the
+    rebuild that follows copies every row into the new table, which checks them all again."""
+    bind.exec_driver_sql("PRAGMA ignore_check_constraints = ON")
+    try:
+        yield
+    finally:
+        bind.exec_driver_sql("PRAGMA ignore_check_constraints = OFF")
 
 
 def _widen(op, bind, columns: Columns) -> None:
