@@ -24,7 +24,7 @@ from core.db import get_or_not_found
 from core.errors import NotFound, UserError
 from core.money import QUANTITY_SCALE, sum_of, to_decimal
 
-from .models import StockBalance, StockMove, Warehouse
+from ..models import StockBalance, StockMove, Warehouse
 
 QTY_PLACES = Decimal(1).scaleb(-QUANTITY_SCALE)  # what the quantity columns hold
 MAX_QTY = Decimal("1e12")
