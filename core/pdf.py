@@ -106,6 +106,22 @@ def register_fonts() -> None:
         _registered = True
 
 
+def text_width(text: str, language: str | None, size: float, *, bold: bool = False) -> float:
+    """Width in points of ``text`` as a PDF prints it: each character in the first font of the
+    language's stack that has it (xhtml2pdf's fallback), for layouts that must not wrap a number."""
+    from reportlab.pdfbase import pdfmetrics
+
+    register_fonts()
+    families = [name.strip() for name in font_stack(language).split(",")]
+    fonts = [pdfmetrics.getFont(_face_name(family, bold=bold and FONT_FAMILIES[family][1] is not None))
+             for family in families]
+    width = 0.0
+    for char in text:
+        font = next((f for f in fonts if ord(char) in f.face.charToGlyph), fonts[0])
+        width += font.stringWidth(char, size)
+    return width
+
+
 def _face_name(family: str, bold: bool) -> str:
     return "".join(part.title() for part in family.split("-")) + ("-Bold" if bold else "")
 
