@@ -115,3 +115,19 @@ def describe(term: Term, language: str = "en") -> str:
     parts = [describe_discount(term.discount_percent, term.discount_days, language)] if term.discount_percent else []
     sentence = texts["join"].join(parts + [net])
     return sentence[:1].upper() + sentence[1:] if texts["upper"] else sentence
+
+
+def words(text: str | None, discount_percent=None, discount_days: int | None = None, language: str = "en") -> str:
+    """Payment terms as a document prints them, in ``language``.
+
+    A trade notation ('2/10 net 30', 'NET30') becomes words; free text stays as
+    typed. An early-payment discount given apart (a document's own fields) wins
+    over the notation's, and follows free text in words.
+    """
+    typed = (text or "").strip()
+    discount = (Decimal(discount_percent), int(discount_days)) if discount_percent and discount_days else None
+    term = parse(typed)
+    if term is not None:
+        return describe(Term(term.days, *discount) if discount else term, language)
+    parts = [typed] + ([describe_discount(*discount, language)] if discount else [])
+    return TERM_TEXTS[_language(language)]["join"].join(part for part in parts if part)

@@ -100,3 +100,13 @@ def test_every_language_words_every_part_of_a_term():
     for language, texts in TERM_TEXTS.items():
         assert set(texts) == {"receipt", "net", "discount", "join", "upper"}, language
         assert describe(Term(0), language) and "{" not in describe(Term(15, D(3), 5), language)
+
+
+def test_document_terms_in_words_from_notation_free_text_and_discount_fields():
+    from addons.sales.terms import words
+    assert words("2/10 net 30", language="en") == "2 % discount if paid within 10 days, due in 30 days"
+    assert words("NET30", D("3"), 7, "ko") == "7일 이내 결제 시 3% 할인, 30일 이내 지급"  # the fields win
+    assert words("Net 30 days", language="vi") == "Hạn thanh toán 30 ngày"
+    assert words("Wire before shipping", D(2), 10, "zh") == "Wire before shipping，10天内付款享受2%折扣"
+    assert words("Wire before shipping", language="ru") == "Wire before shipping"
+    assert words("", None, None, "es") == ""
