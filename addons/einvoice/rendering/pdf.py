@@ -32,6 +32,7 @@ from .columns import line_columns
 from .common import DOCUMENT_TYPES, corrected_document, lines_of, party_value
 from .formatting import DocumentFormat
 from .qr import qr_payload
+from .ubl import build_ubl
 from .wording import document_title, tax_id_label, unit_word
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -117,7 +118,6 @@ def ubl_attachments(document) -> tuple[Attachment, ...]:
         return ()
     xml = getattr(document, "xml", None)
     if xml is None:
-        from .ubl import build_ubl
         xml = build_ubl(document)
     name = re.sub(r"[^A-Za-z0-9._-]", "_", document.display_number or "invoice") + ".xml"
     return (Attachment(name, bytes(xml), description="UBL 2.1 e-invoice (EN 16931)"),)
