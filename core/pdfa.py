@@ -172,6 +172,7 @@ def _attach(writer, attachment: Attachment, stamp: datetime) -> None:
         embedded.description = TextStringObject(attachment.description)
     embedded.associated_file_relationship = _name("/" + attachment.relationship)
     filespec = embedded.pdf_object
-    filespec[_name("/EF")][_name("/UF")] = filespec["/EF"]["/F"]
+    files = filespec["/EF"]
+    files[_name("/UF")] = files.raw_get("/F")  # the same indirect stream: a stream is never inline
     associated = writer.root_object.setdefault(_name("/AF"), ArrayObject())
     associated.append(filespec.indirect_reference)

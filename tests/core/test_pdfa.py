@@ -92,6 +92,7 @@ def test_attachment_is_an_associated_file_with_the_exact_bytes(render):
     root = reader.trailer["/Root"]
     (spec,) = [ref.get_object() for ref in root["/AF"]]
     assert (spec["/F"], spec["/UF"], spec["/AFRelationship"]) == ("invoice.xml", "invoice.xml", "/Alternative")
+    assert spec["/EF"].raw_get("/UF") == spec["/EF"].raw_get("/F")  # one indirect stream, never inline
     stream = spec["/EF"]["/F"].get_object()
     assert spec["/EF"]["/UF"].get_object().get_data() == stream.get_data() == xml
     assert stream["/Subtype"] == "/application/xml"
