@@ -22,6 +22,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (ArrayObject, DictionaryObject, NameObject, NumberObject, StreamObject,
+                           TextStringObject)
+
 from .errors import UserError
 
 SRGB_PROFILE = Path(__file__).resolve().parent / "color" / "sRGB.icc"
@@ -42,8 +46,6 @@ class Attachment:
 def to_pdfa3b(pdf: bytes, *, title: str, author: str = "",
               attachments: tuple[Attachment, ...] = (), now: datetime | None = None) -> bytes:
     """``pdf`` rewritten as PDF/A-3b with its metadata, output intent and ``attachments``."""
-    from pypdf import PdfReader, PdfWriter
-
     reader = PdfReader(io.BytesIO(pdf))
     missing = unembedded_fonts(reader)
     if missing:
@@ -94,11 +96,6 @@ def _embedded(font) -> bool:
     return any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
 
 
-def _name(value: str):
-    from pypdf.generic import NameObject
-    return NameObject(value)
-
-
 def _set_metadata(writer, *, title: str, author: str, stamp: datetime) -> None:
     """Info dictionary and XMP with the same values, as PDF/A requires of every Info key present."""
     pdf_date = stamp.strftime("D:%Y%m%d%H%M%S+00'00'")
@@ -109,8 +106,8 @@ def _set_metadata(writer, *, title: str, author: str, stamp: datetime) -> None:
     writer.metadata = info
     writer.xmp_metadata = xmp_packet(title=title, author=author, stamp=stamp)
     stream = writer.root_object["/Metadata"].get_object()
-    stream[_name("/Type")] = _name("/Metadata")
-    stream[_name("/Subtype")] = _name("/XML")
+    stream[NameObject("/Type")] = NameObject("/Metadata")
+    stream[NameObject("/Subtype")] = NameObject("/XML")
 
 
 def xmp_packet(*, title: str, author: str, stamp: datetime) -> bytes:
@@ -143,36 +140,32 @@ def xmp_packet(*, title: str, author: str, stamp: datetime) -> bytes:
 
 
 def _add_output_intent(writer) -> None:
-    from pypdf.generic import ArrayObject, DictionaryObject, NumberObject, StreamObject, TextStringObject
-
     profile = StreamObject()
     profile.set_data(SRGB_PROFILE.read_bytes())
-    profile[_name("/N")] = NumberObject(3)
+    profile[NameObject("/N")] = NumberObject(3)
     intent = DictionaryObject({
-        _name("/Type"): _name("/OutputIntent"), _name("/S"): _name("/GTS_PDFA1"),
-        _name("/OutputConditionIdentifier"): TextStringObject("sRGB IEC61966-2.1"),
-        _name("/Info"): TextStringObject("sRGB IEC61966-2.1"),
-        _name("/DestOutputProfile"): writer._add_object(profile),
+        NameObject("/Type"): NameObject("/OutputIntent"), NameObject("/S"): NameObject("/GTS_PDFA1"),
+        NameObject("/OutputConditionIdentifier"): TextStringObject("sRGB IEC61966-2.1"),
+        NameObject("/Info"): TextStringObject("sRGB IEC61966-2.1"),
+        NameObject("/DestOutputProfile"): writer._add_object(profile),
     })
-    writer.root_object[_name("/OutputIntents")] = ArrayObject([writer._add_object(intent)])
+    writer.root_object[NameObject("/OutputIntents")] = ArrayObject([writer._add_object(intent)])
 
 
 def _attach(writer, attachment: Attachment, stamp: datetime) -> None:
     """Embed ``attachment`` with what PDF/A-3 asks of an associated file (F, UF, Subtype, ModDate, AF)."""
-    from pypdf.generic import ArrayObject, NumberObject, TextStringObject
-
     if attachment.relationship not in RELATIONSHIPS:
         raise UserError(f"attachment {attachment.filename}: relationship must be one of {', '.join(RELATIONSHIPS)}")
     embedded = writer.add_attachment(attachment.filename, attachment.data)
     embedded.alternative_name = TextStringObject(attachment.filename)
-    embedded.subtype = _name("/" + attachment.mime_type)
+    embedded.subtype = NameObject("/" + attachment.mime_type)
     embedded.modification_date = stamp
     embedded.size = NumberObject(len(attachment.data))
     if attachment.description:
         embedded.description = TextStringObject(attachment.description)
-    embedded.associated_file_relationship = _name("/" + attachment.relationship)
+    embedded.associated_file_relationship = NameObject("/" + attachment.relationship)
     filespec = embedded.pdf_object
     files = filespec["/EF"]
-    files[_name("/UF")] = files.raw_get("/F")  # the same indirect stream: a stream is never inline
-    associated = writer.root_object.setdefault(_name("/AF"), ArrayObject())
+    files[NameObject("/UF")] = files.raw_get("/F")  # the same indirect stream: a stream is never inline
+    associated = writer.root_object.setdefault(NameObject("/AF"), ArrayObject())
     associated.append(filespec.indirect_reference)
