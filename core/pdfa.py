@@ -43,15 +43,14 @@ class Attachment:
     relationship: str = "Alternative"
 
 
-def to_pdfa3b(pdf: bytes, *, title: str, author: str = "",
-              attachments: tuple[Attachment, ...] = (), now: datetime | None = None) -> bytes:
+def to_pdfa3b(pdf: bytes, *, title: str, author: str = "", attachments: tuple[Attachment, ...] = ()) -> bytes:
     """``pdf`` rewritten as PDF/A-3b with its metadata, output intent and ``attachments``."""
     reader = PdfReader(io.BytesIO(pdf))
     missing = unembedded_fonts(reader)
     if missing:
         raise UserError(f"PDF/A needs every font embedded; not embedded: {', '.join(sorted(missing))} "
                         f"(use the bundled fonts of core.pdf.font_stack in the template)")
-    stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    stamp = datetime.now(timezone.utc).replace(microsecond=0)
     writer = PdfWriter(clone_from=reader)
     writer.pdf_header = "%PDF-1.7"
     _set_metadata(writer, title=title, author=author, stamp=stamp)
