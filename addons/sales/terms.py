@@ -5,7 +5,7 @@ early-payment discount ("2/10 net 30": 2 % off when paid within 10 days). The
 discount is taken only when the payment that settles the order falls inside the
 window; it is a reduction of what is owed, recorded on the order, not a refund.
 
-Documents print a term in words, in the document's language (``describe``), never
+Documents print a term in words, in the document's language (``describe``, ``words``), never
 as the trade notation (``notation`` / ``parse``) that only a bookkeeper reads.
 """
 from __future__ import annotations
