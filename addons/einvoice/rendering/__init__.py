@@ -6,6 +6,7 @@ verification payloads), ``labels`` (document wording per language),
 ``wording`` (titles, tax id labels and units that also depend on the regime or
 the party), ``formatting`` (amounts, rates, dates in the buyer's locale),
 ``columns`` (lines-table widths that never wrap a number), ``mail_text`` (e-mail
-wording per language), ``common`` (reading a document the same way everywhere). Renderers take a document-shaped object and import no
-services, so a preview needs no database.
+wording per language), ``common`` (reading a document the same way everywhere).
+Renderers take a document-shaped object and import no services, so a preview
+needs no database.
 """
