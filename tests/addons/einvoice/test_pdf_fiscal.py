@@ -107,7 +107,9 @@ def _reader(pdf: bytes) -> PdfReader:
 
 @pytest.mark.parametrize("language", ["en", "ko", "vi", "zh", "ru", "es"])
 def test_every_font_is_embedded_and_the_file_declares_pdfa_3b(language):
-    reader = _reader(render_document_pdf(make_document(language)))
+    pdf = render_document_pdf(make_document(language))
+    assert b"/Helvetica" not in pdf and b"/Type1" not in pdf  # no standard-14 font anywhere in the file
+    reader = _reader(pdf)
     for page in reader.pages:
         for font in page["/Resources"]["/Font"].values():
             font = font.get_object()
