@@ -33,7 +33,7 @@ import jinja2
 from markupsafe import Markup
 
 from .errors import UserError
-from .pdfa import to_pdfa3b
+from .pdfa import Attachment, to_pdfa3b
 
 log = logging.getLogger(__name__)
 
@@ -222,11 +222,11 @@ def _configured_limit() -> float:
 
 def render_pdf(template_name: str, context: dict, *, search_paths: Iterable[str | Path],
                time_limit: float | None = None, title: str = "", author: str = "",
-               attachments: tuple = ()) -> bytes:
+               attachments: tuple[Attachment, ...] = ()) -> bytes:
     """Render ``template_name`` (found along ``search_paths``, first wins) with ``context`` to PDF/A-3b bytes.
 
-    ``title`` and ``author`` go into the PDF's metadata and ``attachments``
-    (``core.pdfa.Attachment``) are embedded files: see ``core.pdfa``.
+    ``title`` and ``author`` go into the PDF's metadata and ``attachments`` are
+    embedded files: see ``core.pdfa``.
 
     Runs in a worker thread so that ``time_limit`` seconds (default: the
     ``PDF_TIME_LIMIT`` setting of the current runtime, else ``DEFAULT_TIME_LIMIT``)
