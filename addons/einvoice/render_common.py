@@ -53,3 +53,9 @@ def tax_breakdown(document) -> list[dict]:
 def corrected_document(document):
     """The document a correction refers to (``corrects`` relationship), or None."""
     return getattr(document, "corrects", None)
+
+
+def net_unit_price(document, line) -> Decimal:
+    """A line's unit price without tax (a tax-inclusive document's price converted): the documents service's."""
+    from .services import net_unit_price as service_net_unit_price
+    return service_net_unit_price(document, line)

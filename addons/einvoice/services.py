@@ -8,7 +8,7 @@ in ``submission``.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -20,9 +20,11 @@ from core.db import utcnow
 from core.errors import NotFound, UserError
 from core.jobs import binding_for
 from core.models import Business
-from core.money import minor_units, quantize, to_decimal
+from core.money import ROUNDING_MODES, minor_units, quantize, to_decimal
 from core.settings import get_settings
 from core.taxid import validate_tax_id
+from addons.sales.terms import describe as describe_terms
+from addons.sales.totals import line_amounts
 
 from . import immutability  # noqa: F401  registers the ORM guard
 from . import numbering
@@ -175,14 +177,34 @@ def clean_line(raw: dict, position: int, doc_type: str) -> DocumentLine:
                         sku=(str(raw["sku"])[:64] if raw.get("sku") else None))
 
 
+def line_net_and_tax(doc, line) -> tuple[Decimal, Decimal]:
+    """A line's net and tax under the document's frozen rounding and tax-inclusive flag.
+
+    "line" rounding is the order's own arithmetic (``sales.totals.line_amounts``),
+    so a document made from an order equals what the customer was charged;
+    "total" keeps the line tax unrounded for the per-rate sum of ``tax_breakdown``.
+    """
+    if doc.rounding == "line":
+        amounts = line_amounts(line.quantity, line.unit_price, line.discount_percent, line.tax_rate, doc.currency,
+                               prices_include_tax=bool(doc.prices_include_tax))
+        return amounts.net, amounts.tax
+    exact = line.quantity * line.unit_price * (HUNDRED - line.discount_percent) / HUNDRED
+    net = quantize(exact, doc.currency)
+    return net, (net * (line.tax_rate or Decimal(0))).quantize(FOUR)
+
+
+def net_unit_price(doc, line) -> Decimal:
+    """The unit price without tax: what EN 16931 calls the item net price (BT-146)."""
+    price = Decimal(line.unit_price)
+    if getattr(doc, "prices_include_tax", False) and line.tax_rate:
+        return (price / (1 + Decimal(line.tax_rate))).quantize(FOUR)
+    return price
+
+
 def recompute(doc: Document) -> None:
-    """Line nets rounded to the currency; tax per line ("line") or per rate on the base ("total")."""
-    currency = doc.currency
+    """Line nets and taxes (see ``line_net_and_tax``), then totals from the per-rate breakdown."""
     for line in doc.lines:
-        exact = line.quantity * line.unit_price * (HUNDRED - line.discount_percent) / HUNDRED
-        net = quantize(exact, currency)
-        raw_tax = net * (line.tax_rate or Decimal(0))
-        tax = quantize(raw_tax, currency) if doc.rounding == "line" else raw_tax.quantize(FOUR)
+        net, tax = line_net_and_tax(doc, line)
         # Assign only real changes: an untouched line stays clean (no UPDATE, no fence check).
         if line.net_amount != net:
             line.net_amount = net
@@ -219,12 +241,23 @@ def create_document(session, *, type: str, buyer: dict, lines: list[dict], curre
                     early_discount_days: int | None = None, customer_po: str | None = None, exchange_rate="1",
                     payment_method: str = "bank_transfer", notes: str = "", corrects_id: int | None = None,
                     correction_reason: str | None = None, full_correction: bool = False,
-                    buyer_agreement_ref: str | None = None, buyer_agreement_date: date | None = None) -> Document:
-    """A draft with free lines (or lines copied from an order by ``create_from_order``)."""
+                    buyer_agreement_ref: str | None = None, buyer_agreement_date: date | None = None,
+                    rounding: str | None = None, prices_include_tax: bool = False) -> Document:
+    """A draft with free lines (or lines copied from an order by ``create_from_order``).
+
+    ``rounding`` (default: the business setting) and ``prices_include_tax`` are
+    frozen on the document: an order passes its own, a correction its original's.
+    """
     if type not in DOC_TYPES:
         raise UserError(f"document type {type!r}: choose one of {', '.join(DOC_TYPES)}")
     business = business_of(session)
     conf = settings(session)
+    rounding = rounding or conf["rounding"]
+    if rounding not in ROUNDING_MODES:
+        raise UserError(f"rounding {rounding!r}: one of {', '.join(ROUNDING_MODES)}")
+    if prices_include_tax and rounding != "line":
+        raise UserError("rounding: tax-inclusive prices are rounded per line (the tax is the part of each "
+                        "line's price that the rate accounts for)")
     clean = clean_buyer(buyer, type)
     currency = (currency or business.currency).upper()
     minor_units(currency)  # raises a UserError for an unknown currency
@@ -249,7 +282,8 @@ def create_document(session, *, type: str, buyer: dict, lines: list[dict], curre
                    buyer_country=clean["country"], series=series or None, due_date=due_date,
                    payment_terms=payment_terms or "", early_discount_percent=early_discount_percent,
                    early_discount_days=early_discount_days, customer_po=customer_po or None, exchange_rate=rate,
-                   payment_method=payment_method, notes=notes or "", rounding=conf["rounding"],
+                   payment_method=payment_method, notes=notes or "", rounding=rounding,
+                   prices_include_tax=bool(prices_include_tax),
                    corrects_id=corrects_id, correction_reason=correction_reason, full_correction=full_correction,
                    buyer_agreement_ref=buyer_agreement_ref or None, buyer_agreement_date=buyer_agreement_date)
     doc.lines = [clean_line(raw, i, type) for i, raw in enumerate(lines, start=1)]
@@ -322,9 +356,12 @@ def issue_document(session, document_id: int, *, issue_date: date | None = None,
         raise UserError(f"{doc.label}: a document needs at least one line")
     corrected = _check_correction(session, doc, conf)
     clean_buyer(doc.buyer, doc.type)
+    doc.seller = seller_snapshot(session)  # the seller as it issues, tax id included
+    _check_seller_tax_id(doc)
     recompute(doc)
-    session.flush()  # line amounts are written while the document is still a draft
     issue_date = issue_date or business_today(session)
+    _default_terms(doc, issue_date, conf)
+    session.flush()  # amounts and terms are written while the document is still a draft
     series = numbering.series_for(session, doc.type, doc.series)
     number, display = numbering.take_number(session, series, issue_date.year)
     _check_chronology(session, series.code, issue_date, number)
@@ -347,6 +384,33 @@ def issue_document(session, document_id: int, *, issue_date: date | None = None,
         from .submission import request_submission
         request_submission(session, doc)
     return doc
+
+
+def _check_seller_tax_id(doc: Document) -> None:
+    """A document that charges tax (or, in UBL, names any VAT category) must show the seller's tax id.
+
+    EN 16931 BR-S-02 and its siblings for Z, E, AE, K, G, L, M: only "O" (not
+    subject to VAT) needs none; a receipt, which has no UBL, only when it charges tax.
+    """
+    if (doc.seller or {}).get("tax_id"):
+        return
+    taxed = [line for line in doc.lines
+             if line.tax_category != "O" and (doc.type in XML_TYPES or line.tax_rate)]
+    if taxed:
+        raise UserError(f"{doc.label}: the seller tax id is missing, and a document that charges tax must show "
+                        f"it; fill in 'Tax id' in the business settings (Admin > Business) and issue again")
+
+
+def _default_terms(doc: Document, issue_date: date, conf: dict) -> None:
+    """An amount due always has a due date or terms (EN 16931 BR-CO-25): the business default fills a gap."""
+    if doc.total <= 0 or doc.due_date is not None or (doc.payment_terms or "").strip():
+        return
+    days = conf["payment_days"]
+    if days < 0:
+        raise UserError(f"setting payment_days (Default payment term): {days} is negative; "
+                        f"use 0 (due on receipt) or a number of days")
+    doc.due_date = issue_date + timedelta(days=days)
+    doc.payment_terms = describe_terms(days, Decimal(0), 0)
 
 
 def _check_chronology(session, code: str, issue_date: date, number: int):
@@ -423,8 +487,10 @@ def mark_paid(session, document_id: int, when: datetime | None = None) -> Docume
 
 
 def render_pdf_bytes(session, doc: Document) -> bytes:
+    """The document's PDF as it is in memory: what the renderer loads (its submissions) flushes nothing."""
     from .pdf import render_document_pdf
-    return render_document_pdf(doc)
+    with session.no_autoflush:
+        return render_document_pdf(doc)
 
 
 def ensure_pdf(session, doc: Document) -> bytes:
