@@ -18,8 +18,8 @@ from sqlalchemy import select
 from core.errors import UserError
 from core.settings import set_settings
 
-from . import corrections, numbering, orders, sending, services
 from .models import Document, Series
+from .services import corrections, documents, issue, numbering, orders, sending
 
 SHOWCASE = ("KR", "VN", "MX", "CN", "RU", "DE")
 MAX_ORDERS = 80
@@ -38,10 +38,10 @@ DEMO_SELLER_SETTINGS = {"seller_city": "Hồ Chí Minh", "seller_postal_code": "
 
 
 def _seller_details(session):
-    have = services.settings(session)
+    have = documents.settings(session)
     missing = {k: v for k, v in DEMO_SELLER_SETTINGS.items() if not have.get(k)}
     if missing:
-        runtime = services.runtime_of(session)
+        runtime = documents.runtime_of(session)
         set_settings(session, runtime.registry, "einvoice", missing, runtime.config["SECRET_KEY"])
 
 
@@ -49,7 +49,7 @@ def load(session, business_id, rng) -> dict:
     from addons.partners.models import Partner
     from addons.sales.models import Order, Payment
     numbering.ensure_default_series(session)
-    business = services.business_of(session)
+    business = documents.business_of(session)
     _seller_details(session)
     yy = date.today().year % 100
     symbol = f"1C{yy:02d}TAA"
@@ -74,7 +74,7 @@ def load(session, business_id, rng) -> dict:
         try:
             with session.begin_nested():
                 draft = orders.create_from_order(session, order_id, doc_type)
-                doc = services.issue_document(session, draft.id, issue_date=paid_on, render_pdf=False, submit=False)
+                doc = issue.issue_document(session, draft.id, issue_date=paid_on, render_pdf=False, submit=False)
         except UserError:
             continue  # e.g. a date before the series' last document: that order stays without one
         issued.append(doc)
@@ -92,14 +92,14 @@ def load(session, business_id, rng) -> dict:
         buyer = {k: snap[k] for k in ("kind", "name", "tax_id", "country", "email", "phone", "city", "postal_code",
                                       "peppol_id")}
         buyer["address"] = snap["street"]
-        draft = services.create_document(
+        draft = documents.create_document(
             session, type=_doc_type(buyer, business.country), buyer=buyer, language=snap["language"],
             lines=[{"description": "Consulting services", "quantity": "4", "unit": "HUR",
                     "unit_price": str(rng.choice((250000, 400000, 650000))), "tax_rate": "0.10"},
                    {"description": "Sample kit", "quantity": "2", "unit_price": "180000", "tax_rate": "0.10",
                     "discount_percent": "5"}],
             payment_terms="Net 30", payment_method="bank_transfer", notes="Demo invoice with free lines")
-        issued.append(services.issue_document(session, draft.id, issue_date=today, render_pdf=False, submit=False))
+        issued.append(issue.issue_document(session, draft.id, issue_date=today, render_pdf=False, submit=False))
         countries.add(country)
     sent = 0
     for doc in issued[-6:]:

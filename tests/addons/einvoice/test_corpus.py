@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from addons.einvoice import corrections, orders
+from addons.einvoice.rendering.ubl import peppol_ready, validate_ubl
+from addons.einvoice.services import corrections, orders
 from addons.einvoice.models import Document
-from addons.einvoice.services import create_document, get_document, issue_document, tax_breakdown
-from addons.einvoice.ubl import peppol_ready, validate_ubl
+from addons.einvoice.services.documents import create_document, get_document
+from addons.einvoice.services.issue import issue_document
+from addons.einvoice.totals import tax_breakdown
 from addons.sales.models import Order
 from core.models import Business
 from tests.cli.conftest import Cli, cli_env

@@ -10,10 +10,12 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from addons.einvoice import corrections, orders
+from addons.einvoice.rendering.ubl import validate_ubl
+from addons.einvoice.services import corrections, orders
 from addons.einvoice.models import Document
-from addons.einvoice.services import create_document, issue_document, tax_breakdown
-from addons.einvoice.ubl import validate_ubl
+from addons.einvoice.services.documents import create_document, get_document
+from addons.einvoice.services.issue import issue_document
+from addons.einvoice.totals import tax_breakdown
 from addons.sales.models import Order
 from core.errors import UserError
 from core.sequences import peek
@@ -37,7 +39,6 @@ def _issue_free(shop, lines, buyer=BUYER, **kw) -> int:
 
 
 def _get(shop, doc_id) -> Document:
-    from addons.einvoice.services import get_document
     with shop.session() as s:
         doc = get_document(s, doc_id)
         doc.xml, doc.corrects  # load while the session is open

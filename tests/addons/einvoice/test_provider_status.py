@@ -6,12 +6,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from addons.einvoice import providers, submission
+from addons.einvoice import providers
 from addons.einvoice.models import Submission
 from addons.einvoice.providers import EInvoiceProvider, ProviderResult
-from addons.einvoice.qr import qr_payload
-
-from addons.einvoice.services import create_document, issue_document
+from addons.einvoice.rendering.qr import qr_payload
+from addons.einvoice.services import submission
+from addons.einvoice.services.documents import create_document, get_document
+from addons.einvoice.services.issue import issue_document
 
 from .random_docs import make_shop
 
@@ -83,7 +84,6 @@ def test_vietnamese_qr_of_an_issued_document_carries_the_lookup_code(shop, runti
     code = _submission_of(shop, doc_id).authority_code
     assert code == f"K7X2-{doc_id}"
     with shop.session() as s:
-        from addons.einvoice.services import get_document
         doc = get_document(s, doc_id)
         payload = qr_payload(doc)
     assert payload["payload"].split("|")[-1] == code and code in payload["caption"]
@@ -97,7 +97,6 @@ def test_mexican_qr_appears_once_the_cfdi_is_stamped(runtime, make_business, sta
             {"description": "Servicio", "quantity": "1", "unit_price": "100", "tax_rate": "0.16"}])
         doc_id = issue_document(s, draft.id, render_pdf=False).id
     run_jobs(shop.business.id)
-    from addons.einvoice.services import get_document
     with shop.session() as s:
         assert qr_payload(get_document(s, doc_id)) is None  # processing: not stamped yet
     with shop.tx() as s:

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from addons.einvoice import orders
+from addons.einvoice.services import orders
 from addons.einvoice.models import Document, ReturnCredit
 from addons.sales import services as sales
 from tests.web.conftest import app, client_for, make_user  # noqa: F401  fixtures

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from core.errors import UserError
 from core.jobs import enqueue
 
-from . import corrections, services
-from .models import Document, ReturnCredit
+from ..models import Document, ReturnCredit
+from . import corrections, documents, issue
 
 INVOICE_TYPES = ("vat_invoice", "sales_invoice", "receipt")
 
@@ -41,7 +41,7 @@ def record_return(session, return_id: int, order_id: int) -> ReturnCredit | None
                           order_id=order_id, invoice_id=invoice.id)
     session.add(credit)
     session.flush()
-    if services.settings(session)["credit_on_return"]:
+    if documents.settings(session)["credit_on_return"]:
         enqueue(session, "einvoice.credit_return", return_credit_id=credit.id)
     return credit
 
@@ -75,16 +75,16 @@ def credit_return(session, return_credit_id: int) -> Document | None:
         raise UserError(f"no return credit #{return_credit_id} in this business")
     if credit.credit_note_id is not None:
         return session.get(Document, credit.credit_note_id)
-    invoice = services.get_document(session, credit.invoice_id)
+    invoice = documents.get_document(session, credit.invoice_id)
     if invoice.state == "cancelled":
         return None  # cancelled as a whole since: nothing is left to credit
     agreement = {}
-    if services.needs_buyer_agreement(session, "credit_note"):
+    if issue.needs_buyer_agreement(session, "credit_note"):
         # The received return is the buyer's written request for this credit.
-        agreement = {"agreement_ref": credit.return_number, "agreement_date": services.business_today(session)}
+        agreement = {"agreement_ref": credit.return_number, "agreement_date": documents.business_today(session)}
     note = corrections.credit_note(session, invoice.id, reason=f"Return {credit.return_number}",
                                    lines=returned_lines(session, credit, invoice), **agreement)
-    note = services.issue_document(session, note.id)
+    note = issue.issue_document(session, note.id)
     credit.credit_note_id = note.id
     session.flush()
     return note
