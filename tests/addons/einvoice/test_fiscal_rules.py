@@ -23,6 +23,7 @@ from core.sequences import peek
 from .random_docs import SELLERS, make_shop, random_free_lines, random_order
 
 CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
+CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
 BUYER = dict(kind="company", name="Kunde GmbH", tax_id="DE136695976", country="DE", address="Ring 2",
              city="Köln", postal_code="50667")
 
@@ -169,3 +170,17 @@ def test_no_tax_document_without_the_seller_tax_id(runtime, make_business):
         assert peek(s, "einvoice.INV", date.today().year) == 1  # no number was taken
     with runtime.transaction(business.id) as s:
         assert issue_document(s, not_subject, render_pdf=False).state in ("issued", "paid")
+
+
+def test_line_rounded_dong_document_states_the_en16931_tax_and_still_asks_what_was_charged(runtime, make_business):
+    """Two lines whose 10 % tax ends in .5 (rounded up each) drift 1 VND from base x rate: BR-CO-17's limit."""
+    shop = make_shop(runtime, make_business, "VN")
+    lines = [{"description": f"Item {i}", "quantity": "1", "unit_price": "12345", "tax_rate": "0.10"} for i in (1, 2)]
+    doc_id = _issue_free(shop, lines, buyer=dict(kind="person", name="Lan", country="VN"))
+    doc = _get(shop, doc_id)
+    assert doc.rounding == "line" and doc.tax_total == 2470 and doc.total == 27160  # 2 x 1235 (1234.5 up)
+    xml = etree.fromstring(doc.xml)
+    assert xml.findtext(f"./{CAC}TaxTotal/{CBC}TaxAmount") == "2469"
+    assert xml.findtext(f".//{CBC}PayableRoundingAmount") == "1"
+    assert xml.findtext(f".//{CBC}PayableAmount") == "27160"
+    assert validate_ubl(doc.xml, profile="en16931") == []

@@ -105,7 +105,9 @@ def test_mexican_qr_appears_once_the_cfdi_is_stamped(runtime, make_business, sta
     sub = _submission_of(shop, doc_id)
     assert sub.state == "accepted"
     with shop.session() as s:
-        url = qr_payload(get_document(s, doc_id))["payload"]
+        doc = get_document(s, doc_id)
+        url = qr_payload(doc)["payload"]
+        assert doc.pdf.startswith(b"%PDF-")  # issued without it, rendered once stamped: with the QR
     query = parse_qs(urlsplit(url).query)
     assert query["id"] == [sub.authority_uuid] and query["fe"] == [sub.authority_code[-8:]]
     assert query["tt"] == ["116.00"]
