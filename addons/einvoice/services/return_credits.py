@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from addons.sales.returns import get_return
 from core.errors import UserError
 from core.jobs import enqueue
 
@@ -36,7 +37,6 @@ def record_return(session, return_id: int, order_id: int) -> ReturnCredit | None
     invoice = invoice_of_order(session, order_id)
     if invoice is None:
         return None  # nothing issued yet: a later invoice is made from the order as it is then
-    from addons.sales.returns import get_return
     credit = ReturnCredit(return_id=return_id, return_number=get_return(session, return_id).number,
                           order_id=order_id, invoice_id=invoice.id)
     session.add(credit)
@@ -52,7 +52,6 @@ def returned_lines(session, credit: ReturnCredit, invoice: Document) -> list[dic
     Documents from an order list its lines in the order's sequence (``orders.lines_from_order``),
     so the n-th order line is the invoice line at position n.
     """
-    from addons.sales.returns import get_return
     ret = get_return(session, credit.return_id)
     order_line_ids = [line.id for line in ret.order.lines]
     by_position = {line.position: line for line in invoice.lines}

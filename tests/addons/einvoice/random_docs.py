@@ -12,6 +12,8 @@ import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .conftest import Shop
+
 SELLERS = {
     "KR": dict(phone="+82 2 120 0000",
                currency="KRW", tax_id="1248100998", legal_name="주식회사 서울상사", address="세종대로 110",
@@ -53,13 +55,10 @@ CUSTOMERS = [
 
 
 @dataclass
-class RandomShop:
+class RandomShop(Shop):
     """A business of one seller country with the e-invoice addon, its customers and products."""
-    country: str
-    business: object
-    runtime: object
+    country: str = ""
     customers: list = field(default_factory=list)
-    variants: list = field(default_factory=list)
 
     @property
     def currency(self) -> str:
@@ -69,17 +68,6 @@ class RandomShop:
     def rates(self) -> list[Decimal]:
         return [Decimal(r) for r in SELLERS[self.country]["rates"]]
 
-    def tx(self):
-        return self.runtime.transaction(self.business.id)
-
-    def session(self):
-        return self.runtime.session(self.business.id)
-
-    def settings(self, **values):
-        from core.settings import set_settings
-        with self.tx() as s:
-            set_settings(s, self.runtime.registry, "einvoice", values, self.runtime.config["SECRET_KEY"])
-
 
 def make_shop(runtime, make_business, country: str) -> RandomShop:
     from addons.catalog.services import create_product
@@ -88,7 +76,7 @@ def make_shop(runtime, make_business, country: str) -> RandomShop:
     business = make_business(country=country, currency=spec["currency"], addons=["einvoice"],
                              tax_id=spec["tax_id"], legal_name=spec["legal_name"], address=spec["address"],
                              email=spec["email"], phone=spec["phone"])
-    shop = RandomShop(country, business, runtime)
+    shop = RandomShop(business, runtime, country=country)
     shop.settings(seller_peppol_id=spec["peppol_id"], seller_city=spec["city"],
                   seller_postal_code=spec["postal_code"])
     with runtime.transaction(business.id) as s:
