@@ -153,21 +153,10 @@ def record_result(runtime, business_id: int, submission_id: int, result: Provide
             sub.state = result.status
             sub.authority_code, sub.authority_uuid = result.authority_code, result.authority_uuid
             sub.reason, sub.settled_at = result.reason, utcnow()
-            _render_pdf_once_accepted(session, sub)
         state = sub.state
     if state == "unknown":
         raise SubmissionPending(f"submission #{submission_id}: still processing at the provider")
     return state
-
-
-def _render_pdf_once_accepted(session, sub: Submission) -> None:
-    """A document issued without its PDF (``render_pdf_on_issue`` off) gets it now, QR code with the
-    authority's answer included: where the QR needs it (a Mexican stamp), that is the setting to use."""
-    if sub.state != "accepted":
-        return
-    has_pdf = session.scalar(select(Document.pdf.is_not(None)).where(Document.id == sub.document_id))
-    if not has_pdf:
-        enqueue(session, "einvoice.render_pdf", document_id=sub.document_id)
 
 
 def _aware(value):
