@@ -54,8 +54,17 @@ def create_app(overrides: dict | None = None, runtime=None) -> Flask:
     from .runtime import build_runtime
     runtime = runtime or build_runtime(overrides)
     check_schema(runtime)
-    config = runtime.config
+    app = make_flask(runtime)
+    init_extensions(app)
+    install_request_hooks(app, runtime.config.is_production)
+    build_admin(app, runtime)
+    return app
 
+
+def make_flask(runtime) -> Flask:
+    """The Flask object: templates (core's and every addon's), the security-relevant settings and
+    the trusted proxies in front of it."""
+    config = runtime.config
     app = Flask(__name__, template_folder=str(WEB_DIR / "templates"), static_folder=None,
                 instance_path=config["INSTANCE_PATH"])
     # Addons ship admin templates in their own templates/ folder, namespaced by a
@@ -87,7 +96,13 @@ def create_app(overrides: dict | None = None, runtime=None) -> Flask:
     app.extensions["tessera"] = runtime
     app.extensions["tessera_throttle"] = LoginThrottle(account_limit=config["LOGIN_RATE_LIMIT"],
                                                        address_limit=config["LOGIN_ADDRESS_LIMIT"])
+    if config["TRUSTED_PROXIES"]:
+        app.wsgi_app = TrustedProxies(app.wsgi_app, config["TRUSTED_PROXIES"])
+    return app
 
+
+def init_extensions(app: Flask) -> None:
+    """Languages, CSRF on every form, login sessions and the core blueprint."""
     Babel(app, locale_selector=select_locale)
     CSRFProtect(app)
     login = LoginManager(app)
@@ -100,6 +115,9 @@ def create_app(overrides: dict | None = None, runtime=None) -> Flask:
     app.teardown_appcontext(context.close_db)
     app.teardown_appcontext(context.close_system_session)
 
+
+def install_request_hooks(app: Flask, production: bool) -> None:
+    """Per request: who audited changes belong to, security headers, template globals."""
     from .audit import current_user_id as audit_user
 
     @app.before_request
@@ -115,17 +133,12 @@ def create_app(overrides: dict | None = None, runtime=None) -> Flask:
             audit_user.reset(token)
 
     app.after_request(lambda response: add_security_headers(response, production))
-    if config["TRUSTED_PROXIES"]:
-        app.wsgi_app = TrustedProxies(app.wsgi_app, config["TRUSTED_PROXIES"])
 
     @app.context_processor
     def tessera_globals():
         return {"tessera_languages": LANGUAGES, "tessera_business": context.current_business,
                 "tessera_businesses": context.user_businesses, "tessera_locale": _current_locale,
                 "csp_nonce": csp_nonce}
-
-    build_admin(app, runtime)
-    return app
 
 
 def _current_locale():

@@ -18,6 +18,8 @@ from .errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+# config/example.toml documents every key; it is read by people, never loaded.
+EXAMPLE_FILE = "example.toml"
 
 
 def _url(schemes):
@@ -128,6 +130,8 @@ def load_config(overrides: dict | None = None, config_dir: Path | None = None, e
     sources: dict[str, str] = {}  # key -> where its value was set, for error messages
     config_dir = PROJECT_ROOT / "config" if config_dir is None else config_dir
     for path in sorted(Path(config_dir).glob("*.toml")):
+        if path.name == EXAMPLE_FILE:
+            continue
         try:
             data = tomllib.loads(path.read_text())
         except tomllib.TOMLDecodeError as exc:
