@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from addons.sales.returns import get_return
+from addons.sales.services import get_return
 from core.errors import UserError
 from core.jobs import enqueue
 

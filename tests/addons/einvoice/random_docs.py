@@ -125,8 +125,7 @@ def random_free_lines(rng: random.Random, shop: RandomShop, count: int | None = 
 
 def random_order(rng: random.Random, shop: RandomShop, *, paid: bool = False, **kw) -> int:
     """A new order of a random customer with random lines; tax-inclusive or not at random."""
-    from addons.sales.payments import register_payment
-    from addons.sales.services import create_order
+    from addons.sales.services import create_order, register_payment
     kw.setdefault("prices_include_tax", rng.random() < 0.5)
     kw.setdefault("payment_term_code", rng.choice([None, None, "NET30", "2_10_NET30"]))
     kw.setdefault("partner_id", rng.choice(shop.customers))
