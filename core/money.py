@@ -124,19 +124,23 @@ def split(total, count: int, currency: str) -> list[Decimal]:
     return allocate(total, [1] * count, currency)
 
 
-def format_money(amount, currency: str, locale: str = "en") -> str:
+def format_money(amount, currency: str, locale: str = "en", *, exact: bool = False) -> str:
     """``amount`` as a reader of ``locale`` writes it: '₩12,345', '12.345 ₫', '$1,234.50'.
 
     The amount is rounded to the currency's minor units first, so a VND amount
-    never shows decimals whatever CLDR says about the locale's pattern.
+    never shows decimals whatever CLDR says about the locale's pattern. An
+    ``exact`` amount (a unit price: quantity × price must be checkable on paper)
+    keeps the decimals it has beyond those: '€0.125', '₩1,250.5'.
     """
     code = _currency_code(currency)
-    value = quantize(amount, code)
+    digits = minor_units(code)
+    if exact:
+        digits = max(digits, -min(to_decimal(amount).normalize().as_tuple().exponent, 0))
+    value = to_decimal(amount).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
     try:
         parsed = Locale.parse(str(locale).replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError):
         raise UserError(f"locale {locale!r} is not a known locale (e.g. en, ko_KR, vi_VN)") from None
-    digits = minor_units(code)
     pattern = None
     if digits != get_currency_precision(code):
         # Babel would pad to its own digit count; give it a pattern with ours.

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from addons.sales.terms import describe as describe_terms
+from addons.sales.terms import Term, notation
 
 from core import events
 from core.db import utcnow
@@ -95,7 +95,7 @@ def _default_terms(doc: Document, issue_date: date, conf: dict) -> None:
         raise UserError(f"setting payment_days (Default payment term): {days} is negative; "
                         f"use 0 (due on receipt) or a number of days")
     doc.due_date = issue_date + timedelta(days=days)
-    doc.payment_terms = describe_terms(days, Decimal(0), 0)
+    doc.payment_terms = notation(Term(days))  # 'net 14', 'due on receipt': printed in words per language
 
 
 def _check_chronology(session, code: str, issue_date: date, number: int):
