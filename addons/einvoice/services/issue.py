@@ -7,7 +7,6 @@ cancels the document it corrects in the same transaction. Never commits.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 from sqlalchemy import select
 
