@@ -16,6 +16,8 @@ from core.money import fit_column, quantize, to_decimal
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
+# How orders round (see the module doc); documents made from an order freeze it to add up the same.
+ROUNDING = "line"
 
 
 @dataclass(frozen=True)
