@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Callable, TypeVar
 
-from sqlalchemy import (DateTime, ForeignKey, Integer, MetaData, Table, create_engine, event, inspect, select)
+from sqlalchemy import (BigInteger, DateTime, ForeignKey, Integer, MetaData, Table, create_engine, event, inspect, select)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.util import identity_key
@@ -25,6 +25,7 @@ from sqlalchemy.orm import (MANYTOONE, DeclarativeBase, Mapped, Session, declare
                             sessionmaker, with_loader_criteria)
 
 from .errors import NotFound, UserError
+from .text import refuse_nul_bytes  # noqa: F401  (importing it guards every Session against NUL bytes)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -297,6 +298,15 @@ def _attr_for(obj, column) -> str:
     return mapper.get_property_by_column(column).key
 
 
+def key_fits(column, value) -> bool:
+    """Whether ``value`` can be a value of the integer key ``column`` at all: a bigger number
+    (a typed or forged id) is no row, where drivers would raise OverflowError or DataError."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return True
+    limit = 2**63 if isinstance(column.type, BigInteger) else 2**31
+    return -limit <= value < limit
+
+
 def get_in_business(session: Session, model, ident):
     """A row by primary key, or ``None`` when it is missing or another business's.
 
@@ -304,6 +314,8 @@ def get_in_business(session: Session, model, ident):
     costs no query; one loaded from the database went through the tenancy filter,
     and the owner check below covers rows loaded with ``all_businesses``.
     """
+    if not key_fits(model.__mapper__.primary_key[0], ident):
+        return None
     obj = session.get(model, ident)
     if obj is None or not isinstance(obj, BusinessScoped):
         return obj

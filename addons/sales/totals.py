@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from core.errors import UserError
-from core.money import quantize, to_decimal
+from core.money import parse_decimal, quantize
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
@@ -29,10 +29,7 @@ class LineAmounts:
 
 def clean_amount(value, label: str, *, allow_zero: bool = True, allow_negative: bool = False) -> Decimal:
     """A Decimal from user input, or a UserError that names the field."""
-    try:
-        amount = to_decimal(value)
-    except (UserError, ValueError, TypeError) as exc:
-        raise UserError(f"{label}: {exc}") from None
+    amount = parse_decimal(value, field=label)
     if not allow_negative and amount < 0:
         raise UserError(f"{label}: must not be negative, got {amount}")
     if not allow_zero and amount == 0:
