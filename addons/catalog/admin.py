@@ -14,6 +14,7 @@ from wtforms import StringField
 
 from core.admin import SecureModelView, ServiceForms, SecureView
 from core.errors import UserError
+from core.text import decode_utf8
 from core.web.context import db
 
 from . import csvio, services
@@ -180,10 +181,10 @@ class ImportView(SecureView):
                 flash("choose a CSV file to import", "error")
             else:
                 try:
-                    text = upload.read().decode("utf-8-sig")
-                except UnicodeDecodeError:
+                    text = decode_utf8(upload.read(), upload.filename)
+                except UserError as exc:
                     text = None
-                    flash("the file is not UTF-8 text; save the CSV as UTF-8", "error")
+                    flash(str(exc), "error")
                 if text is not None:
                     session = db()
                     try:
