@@ -259,8 +259,9 @@ class SecureModelView(SecureAccess, ModelView):
         return row
 
     def validate_form(self, form):
-        """WTForms' select fields treat an id they cannot find (another business's row, a deleted
-        one, junk) as "nothing chosen" when the field is optional; here it is an error on the field."""
+        """WTForms' own checks plus ``_field_problem`` on every field: an optional select treats an
+        id it cannot find (another business's row, a deleted one, junk) as "nothing chosen", and its
+        number fields take what Decimal() and int() take; here both are errors on the field."""
         valid = super().validate_form(form)
         for field in form:
             problem = _field_problem(field)

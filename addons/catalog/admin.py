@@ -59,12 +59,7 @@ class ProductView(ServiceForms, SecureModelView):
     def form_values(self, form) -> dict:
         values = super().form_values(form)
         tax_class_id = values.pop("tax_class_id", None)
-        values.pop("tax_class", None)
         values["tax_class_code"] = db().get(TaxClass, tax_class_id).code if tax_class_id else None
-        for key in ("category", "brand"):
-            if values.get(key) is None:
-                values.pop(key, None)
-                values.setdefault(f"{key}_id", None)
         return values
 
     def create_model(self, form):

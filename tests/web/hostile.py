@@ -20,7 +20,10 @@ NOT_NUMBERS = ["NaN", "nan", "sNaN", "-NaN", "Infinity", "-Infinity", "inf", "0x
 UNICODE_DIGITS = ["१२", "٣٤", "１２", "๕", "²"]
 SIGNED_ZERO = ["-0", "-0.00", "+0", "-0e3"]
 HOSTILE_TEXT = ["", " ", "\x00", "a\x00b", "x" * 5000, "line\nbreak", "\u202egnp.exe", "<script>alert(1)</script>",
-                "' OR 1=1 --", "\ufeff", "\x1b[31m"]
+                "' OR 1=1 --", "\ufeff", "\x1b[31m",
+                # typed-line fields: the transfer's "SKU quantity" and the e-invoice draft's "a | qty | price | rate"
+                "P0001 1e309", "P0001 १२", "Item | 1e309 | 1 | 10", "Item | 1 | NaN | 10", "Item | 1 | 1 | 1e309",
+                "Item | 1 | 1 | १२"]
 BAD_DATES = ["2026-13-45", "0000-00-00", "99999-01-01", "2026-02-30", "yesterday", "\x002026-01-01", "1e309"]
 PLAIN_VALUES = ["1", "2", "10", "1000", "0", "0.5", "ZZ-1", "Test name"]
 HOSTILE_VALUES = HUGE_NUMBERS + NOT_NUMBERS + UNICODE_DIGITS + SIGNED_ZERO + HOSTILE_TEXT
