@@ -42,8 +42,13 @@ def collect() -> list[tuple[str, str, object]]:
     for name, manifest in registry.manifests.items():
         target = manifest.provides.get("bench")
         if target:
-            for fn in import_string(manifest.resolve(target)):
-                found.append((name, fn.__name__, fn))
+            benchmarks = import_string(manifest.resolve(target))
+        elif Path(__file__).with_name(f"{name}.py").exists():  # bench/<addon>.py
+            benchmarks = import_string(f"{name}:BENCHMARKS")
+        else:
+            continue
+        for fn in benchmarks:
+            found.append((name, fn.__name__, fn))
     return found
 
 

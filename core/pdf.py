@@ -202,7 +202,7 @@ def render_pdf(template_name: str, context: dict, *, search_paths: Iterable[str 
     bound the wait even if the renderer is stuck between its own deadline
     checks; past it the caller gets ``UserError``. xhtml2pdf renders one
     document at a time per process, so time spent waiting for another render
-    counts too: bulk rendering belongs in worker processes (see bench_pdf).
+    counts too: bulk rendering belongs in worker processes (see bench/einvoice.py).
     """
     paths = [Path(p) for p in search_paths]
     limit = _configured_limit() if time_limit is None else float(time_limit)

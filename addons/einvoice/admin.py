@@ -22,10 +22,11 @@ from core.errors import UserError
 from core.models import OutboxJob
 from core.web.context import current_business_id, current_runtime, db
 
-from . import corrections, numbering, providers, sending, services, submission
+from . import providers, totals
 from .forms import parse_buyer, parse_lines
-from .models import (DOC_TYPE_LABELS, DOC_TYPES, STATES, SUBMISSION_STATES, Document, ProviderConfig, Series,
-                     Submission)
+from .models import (DOC_TYPE_LABELS, DOC_TYPES, STATES, SUBMISSION_STATES, Delivery, Document, ProviderConfig,
+                     Series, Submission)
+from .services import corrections, documents, issue, numbering, sending, submission
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -99,7 +100,7 @@ class DocumentView(SecureModelView):
                     from . import orders
                     order = find_order(session, form["order_ref"])
                     return orders.create_from_order(session, order.id, form.get("type") or "sales_invoice")
-                return services.create_document(
+                return documents.create_document(
                     session, type=form.get("type", ""), buyer=parse_buyer(form), lines=parse_lines(form.get("lines")),
                     currency=form.get("currency") or None, language=form.get("language") or None,
                     due_date=_date(form.get("due_date"), "due date"), payment_terms=form.get("payment_terms", ""),
@@ -121,11 +122,11 @@ class DocumentView(SecureModelView):
             return dict(agreement_ref=form.get("agreement_ref") or None,
                         agreement_date=_date(form.get("agreement_date"), "agreement date"))
         calls = {
-            "issue": ("issue", lambda s: services.issue_document(s, doc.id,
+            "issue": ("issue", lambda s: issue.issue_document(s, doc.id,
                                                                  issue_date=_date(form.get("issue_date"), "issue date"))),
             "send": ("send", lambda s: sending.send_document(s, doc.id, to=form.get("to") or None)),
             "resend": ("send", lambda s: sending.send_document(s, doc.id, to=form.get("to") or None, resend=True)),
-            "paid": ("edit", lambda s: services.mark_paid(s, doc.id)),
+            "paid": ("edit", lambda s: documents.mark_paid(s, doc.id)),
             "cancel": ("correct", lambda s: corrections.cancel(s, doc.id, reason=reason, **agreement())),
             "credit": ("correct", lambda s: corrections.credit_note(
                 s, doc.id, reason=reason, lines=parse_lines(form.get("lines")) if form.get("lines") else None,
@@ -133,7 +134,7 @@ class DocumentView(SecureModelView):
             "replace": ("correct", lambda s: corrections.replace(s, doc.id, reason=reason, **agreement())),
             "adjust": ("correct", lambda s: corrections.adjust(s, doc.id, reason=reason,
                                                                lines=parse_lines(form.get("lines")), **agreement())),
-            "delete": ("delete", lambda s: services.delete_draft(s, doc.id)),
+            "delete": ("delete", lambda s: documents.delete_draft(s, doc.id)),
             "submit": ("issue", lambda s: submission.resubmit(s, doc.id)),
         }
         if name not in calls:
@@ -151,7 +152,7 @@ class DocumentView(SecureModelView):
     def pdf_view(self):
         doc = self.get_one(request.args.get("id", ""))
         try:
-            data = services.preview_pdf(db(), doc.id)
+            data = documents.preview_pdf(db(), doc.id)
         except UserError as exc:
             flash(str(exc), "error")
             return self._back(doc.id)
@@ -196,12 +197,12 @@ class DocumentView(SecureModelView):
         if template == self.details_template and kwargs.get("model") is not None:
             doc = kwargs["model"]
             session = db()
-            kwargs.update(doc=doc, lines=doc.lines, taxes=services.tax_breakdown(doc),
+            kwargs.update(doc=doc, lines=doc.lines, taxes=totals.tax_breakdown(doc),
                           submissions=submission.history(session, doc.id),
                           deliveries=sending.deliveries(session, doc.id), labels=DOC_TYPE_LABELS,
                           corrected=doc.corrects, can_issue=self.allowed("issue"), can_send=self.allowed("send"),
                           can_correct=self.allowed("correct"), can_edit=self.allowed("edit"),
-                          needs_agreement={t: services.needs_buyer_agreement(session, t) for t in
+                          needs_agreement={t: issue.needs_buyer_agreement(session, t) for t in
                                            ("credit_note", "adjustment_invoice", "replacement_invoice")},
                           has_xml=session.scalar(select(Document.xml.is_not(None)).where(Document.id == doc.id)))
         return super().render(template, **kwargs)
@@ -307,11 +308,10 @@ def confirm_receipt(token):
             return render_template("einvoice/web/confirm.html", error=str(exc)), 400
         return render_template("einvoice/web/confirm.html", confirmed=True, number=number)
     with runtime.session(business_id) as session:
-        from .models import Delivery
         delivery = session.scalar(select(Delivery).where(Delivery.id == delivery_id))
         if delivery is None:
             return render_template("einvoice/web/confirm.html", error="this confirmation link is not valid"), 400
-        doc = services.get_document(session, delivery.document_id, lines=False)
+        doc = documents.get_document(session, delivery.document_id, lines=False)
         info = {"number": doc.display_number, "seller": doc.seller.get("legal_name"), "total": doc.total,
                 "currency": doc.currency, "confirmed": delivery.confirmed_at is not None}
     return render_template("einvoice/web/confirm.html", info=info, token=token)

@@ -13,8 +13,11 @@ from sqlalchemy import select
 from core.cli import CliError, business_command
 from core.money import quantize
 
-from . import numbering, orders, sending, services
+from . import totals
 from .models import DOC_TYPES, STATES, Document, Series
+from .services import documents, numbering, orders, sending
+from .services.issue import issue_document
+from .services.submission import history
 
 
 @click.group("einvoice")
@@ -55,16 +58,15 @@ def list_(cli, state, doc_type, series, limit, before):
 @business_command
 def show(cli, number):
     """One document with its lines, taxes, deliveries and submissions."""
-    from .submission import history
     with cli.session() as session:
-        doc = services.find_document(session, number)
+        doc = documents.find_document(session, number)
         row = _row(doc) | {"series": doc.series, "due_date": doc.due_date, "buyer": doc.buyer, "seller": doc.seller,
                            "subtotal": doc.subtotal, "tax_total": doc.tax_total, "corrects_id": doc.corrects_id,
                            "correction_reason": doc.correction_reason, "payment_terms": doc.payment_terms}
         row["lines"] = [{"description": l.description, "quantity": l.quantity, "unit": l.unit,
                          "unit_price": l.unit_price, "discount_percent": l.discount_percent, "tax_rate": l.tax_rate,
                          "net": l.net_amount, "tax": l.tax_amount} for l in doc.lines]
-        row["taxes"] = services.tax_breakdown(doc)
+        row["taxes"] = totals.tax_breakdown(doc)
         row["deliveries"] = sending.deliveries(session, doc.id)
         row["submissions"] = [{"id": s.id, "provider": s.provider, "action": s.action, "state": s.state,
                                "authority_code": s.authority_code, "reason": s.reason} for s in history(session, doc.id)]
@@ -82,12 +84,12 @@ def issue(cli, order_ref, doc_type, issue_date):
     from addons.sales.services import find_order
     with cli.transaction() as session:
         order = find_order(session, order_ref)
-        doc_type = doc_type or services.settings(session)["invoice_type"]
+        doc_type = doc_type or documents.settings(session)["invoice_type"]
         existing = orders.existing_for_order(session, order.id, doc_type)
         if existing is not None and existing.state != "draft":
             raise CliError(f"order {order.number} already has {existing.display_number} ({existing.state})")
         doc = existing or orders.create_from_order(session, order.id, doc_type)
-        doc = services.issue_document(session, doc.id, issue_date=issue_date.date() if issue_date else None)
+        doc = issue_document(session, doc.id, issue_date=issue_date.date() if issue_date else None)
         row = _row(doc)
     cli.emit(row)
 
@@ -100,7 +102,7 @@ def issue(cli, order_ref, doc_type, issue_date):
 def send(cli, number, to, resend):
     """E-mail the document (PDF, and XML when there is one) to its buyer."""
     with cli.transaction() as session:
-        doc = services.find_document(session, number)
+        doc = documents.find_document(session, number)
         delivery = sending.send_document(session, doc.id, to=to, resend=resend)
         row = {"number": doc.display_number, "to": delivery.to, "language": delivery.language,
                "mail_id": delivery.mail_id}
@@ -114,8 +116,8 @@ def send(cli, number, to, resend):
 def pdf(cli, number, out):
     """Write the stored PDF (rendered once and stored if the document was issued without one)."""
     with cli.transaction() as session:
-        doc = services.find_document(session, number)
-        data = services.ensure_pdf(session, doc)
+        doc = documents.find_document(session, number)
+        data = documents.ensure_pdf(session, doc)
     Path(out).write_bytes(data)
     cli.emit({"number": number, "out": str(out), "bytes": len(data)})
 
@@ -144,15 +146,15 @@ def gaps(cli, series):
 @business_command
 def export(cli, fmt, out, number, since):
     """Write UBL 2.1 XML files: the stored XML of issued documents (built now if none was stored)."""
-    from .ubl import build_ubl
+    from .rendering.ubl import build_ubl
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     with cli.session() as session:
         if number:
-            docs = [services.find_document(session, number)]
+            docs = [documents.find_document(session, number)]
         else:
-            stmt = select(Document).where(Document.state != "draft", Document.type.in_(services.XML_TYPES))
+            stmt = select(Document).where(Document.state != "draft", Document.type.in_(documents.XML_TYPES))
             if since:
                 stmt = stmt.where(Document.issue_date >= since.date())
             docs = list(session.scalars(stmt.order_by(Document.id)))

@@ -5,8 +5,8 @@ from sqlalchemy import select
 
 from core.jobs import enqueue
 
-from . import services
 from .models import Document
+from .services import documents
 
 
 def on_order_paid(session, business_id: int, order_id: int, **_payload):
@@ -15,11 +15,11 @@ def on_order_paid(session, business_id: int, order_id: int, **_payload):
     The handler only enqueues: issuing renders files and must not slow down or
     fail the payment; the job's failure is visible in the jobs list and retryable.
     """
-    conf = services.settings(session)
+    conf = documents.settings(session)
     for doc_id in session.scalars(select(Document.id).where(
             Document.order_id == order_id, Document.state.in_(("issued", "sent", "delivered")),
             Document.type != "credit_note")):
-        services.mark_paid(session, doc_id)
+        documents.mark_paid(session, doc_id)
     mode = conf["auto_issue"]
     if mode == "off":
         return

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from core.jobs import SkipJob, enqueue
 
-from . import orders, sending, services
-from .submission import run_submission
+from .services import documents, issue, orders, sending
+from .services.submission import open_submissions, run_submission
 
 
 def issue_for_order(ctx, order_id: int, doc_type: str, send: bool = True):
@@ -22,17 +22,17 @@ def issue_for_order(ctx, order_id: int, doc_type: str, send: bool = True):
 def issue_document(ctx, document_id: int, send: bool = False):
     """Issue one draft (bulk issue enqueues one of these per document)."""
     with ctx.transaction() as session:
-        doc = services.get_document(session, document_id, lines=False)
+        doc = documents.get_document(session, document_id, lines=False)
         if doc.state != "draft":
             raise SkipJob(f"{doc.label} is already {doc.state}")
-        doc = services.issue_document(session, document_id)
+        doc = issue.issue_document(session, document_id)
         if send and doc.buyer.get("email"):
             enqueue(session, "einvoice.send_document", document_id=doc.id)
 
 
 def send_document(ctx, document_id: int, resend: bool = False):
     with ctx.transaction() as session:
-        doc = services.get_document(session, document_id, lines=False)
+        doc = documents.get_document(session, document_id, lines=False)
         if doc.sent_at is not None and not resend:
             raise SkipJob(f"{doc.label} was already sent")
         sending.send_document(session, document_id, resend=resend)
@@ -41,7 +41,7 @@ def send_document(ctx, document_id: int, resend: bool = False):
 def render_pdf(ctx, document_id: int):
     """Store the PDF of a document issued without one (write-once)."""
     with ctx.transaction() as session:
-        services.ensure_pdf(session, services.get_document(session, document_id))
+        documents.ensure_pdf(session, documents.get_document(session, document_id))
 
 
 def submit(ctx, submission_id: int):
@@ -50,7 +50,6 @@ def submit(ctx, submission_id: int):
 
 def recheck_unknown(ctx):
     """Scheduled: look up unknown submissions (and ones a dead worker left sending) so none waits forever."""
-    from .submission import open_submissions
     with ctx.transaction() as session:
         for submission_id in open_submissions(session):
             enqueue(session, "einvoice.submit", submission_id=submission_id)

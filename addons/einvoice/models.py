@@ -19,6 +19,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.audit import Audited
 from core.db import Base, BusinessScoped, TimestampMixin, utcnow
 
+from .totals import tax_breakdown
+
 MONEY = Numeric(18, 4)
 
 DOC_TYPES = ("vat_invoice", "sales_invoice", "credit_note", "adjustment_invoice", "replacement_invoice",
@@ -146,7 +148,6 @@ class Document(Audited, BusinessScoped, TimestampMixin, Base):
 
     @property
     def taxes(self) -> list[dict]:
-        from .services import tax_breakdown
         return tax_breakdown(self)
 
     def __str__(self):
@@ -198,7 +199,7 @@ class Submission(BusinessScoped, TimestampMixin, Base):
     """One exchange with a provider about one document, identified by its idempotency key.
 
     The row (and its key) is committed before the provider is called; see
-    ``submission.run_submission`` for the states and the lookup-before-retry rule.
+    ``services.submission.run_submission`` for the states and the lookup-before-retry rule.
     """
     __tablename__ = "einvoice_submission"
     __table_args__ = (UniqueConstraint("idempotency_key"),

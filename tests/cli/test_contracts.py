@@ -250,7 +250,7 @@ def test_exported_ubl_passes_en16931_and_peppol(cli, shop, tmp_path):
 
     The demo's business buyers have Peppol addresses (GLNs), so every exported
     invoice and credit note must pass the Peppol BIS 3 rules, not just EN 16931."""
-    from addons.einvoice.ubl_validate import standards_dir, validate_ubl
+    from addons.einvoice.rendering.ubl_validate import standards_dir, validate_ubl
     from core.errors import UserError
     try:
         standards_dir()

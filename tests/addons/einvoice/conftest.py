@@ -54,19 +54,19 @@ class Shop:
         return order_id
 
     def draft(self, doc_type="sales_invoice", lines=None, buyer=None, **kw):
-        from addons.einvoice.services import create_document
+        from addons.einvoice.services.documents import create_document
         lines = lines or [{"description": "Widget", "quantity": "2", "unit_price": "100000", "tax_rate": "0.10"}]
         with self.tx() as s:
             return create_document(s, type=doc_type, buyer=buyer or VN_BUYER, lines=lines, **kw).id
 
     def issue(self, doc_id, **kw):
-        from addons.einvoice.services import issue_document
+        from addons.einvoice.services.issue import issue_document
         kw.setdefault("render_pdf", False)
         with self.tx() as s:
             return issue_document(s, doc_id, **kw).id
 
     def doc(self, doc_id):
-        from addons.einvoice.services import get_document
+        from addons.einvoice.services.documents import get_document
         with self.session() as s:
             doc = get_document(s, doc_id)
             doc.pdf, doc.xml  # load the deferred files

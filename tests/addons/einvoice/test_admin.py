@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from addons.einvoice import sending
+from addons.einvoice.services import sending
 from addons.einvoice.models import Delivery, Document
 from core.models import OutboxJob
 from tests.web.conftest import Client, app, client, client_for, make_user  # noqa: F401  fixtures

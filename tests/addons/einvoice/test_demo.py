@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from addons.catalog import demo as catalog_demo
 from addons.einvoice import demo as einvoice_demo
-from addons.einvoice import numbering
+from addons.einvoice.services import numbering
 from addons.einvoice.models import Document
 from addons.partners import demo as partners_demo
 from addons.sales import demo as sales_demo

@@ -7,9 +7,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from addons.einvoice import corrections, orders
+from addons.einvoice.services import corrections, orders
 from addons.einvoice.models import Document
-from addons.einvoice.services import create_document, tax_breakdown
+from addons.einvoice.services.documents import create_document
+from addons.einvoice.totals import tax_breakdown
 from core.audit import history
 from core.errors import UserError
 
@@ -155,7 +156,7 @@ def test_vietnam_corrections_need_the_buyer_agreement(shop):
 
 
 def test_draft_preview_is_rendered_but_never_stored(shop):
-    from addons.einvoice.services import preview_pdf
+    from addons.einvoice.services.documents import preview_pdf
     doc_id = shop.draft()
     with shop.session() as s:
         assert preview_pdf(s, doc_id).startswith(b"%PDF-")

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from addons.einvoice.immutability import ImmutableDocumentError
 from addons.einvoice.models import DocumentLine
-from addons.einvoice.services import get_document, mark_paid, update_draft
+from addons.einvoice.services.documents import get_document, mark_paid, update_draft
 from core.errors import UserError
 
 

@@ -10,9 +10,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select, text
 
-from addons.einvoice import numbering
+from addons.einvoice.services import numbering
 from addons.einvoice.models import Document
-from addons.einvoice.services import create_document, issue_document
+from addons.einvoice.services.documents import create_document
+from addons.einvoice.services.issue import issue_document
 from core.errors import UserError
 
 from .conftest import VN_BUYER

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from addons.einvoice import pdf as einvoice_pdf
-from addons.einvoice.labels import LABELS, labels_for
-from addons.einvoice.pdf import register_template_dir, render_document_pdf
-from addons.einvoice.qr import qr_payload
+from addons.einvoice.rendering import pdf as einvoice_pdf
+from addons.einvoice.rendering.labels import LABELS, labels_for
+from addons.einvoice.rendering.pdf import register_template_dir, render_document_pdf
+from addons.einvoice.rendering.qr import qr_payload
 from core.errors import UserError
 from core.pdf import render_pdf
 from tests.addons.einvoice.pdf_helpers import (BUYERS, DESCRIPTIONS, SELLERS, make_document, page_count,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from addons.einvoice.pdf import render_document_pdf
+from addons.einvoice.rendering.pdf import render_document_pdf
 from core.pdf import register_fonts, render_pdf
 from tests.addons.einvoice.pdf_helpers import make_document, make_line, pdf_text
 
@@ -178,7 +178,7 @@ def _png(rgb) -> bytes:
 
 
 def test_secret_file_is_outside_every_allowed_root(traps):
-    from addons.einvoice.pdf import TEMPLATES_DIR
+    from addons.einvoice.rendering.pdf import TEMPLATES_DIR
     from core.pdf import FONTS_DIR
     for root in (TEMPLATES_DIR, FONTS_DIR):
         assert not Path(traps["txt"]).resolve().is_relative_to(root)

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from addons.einvoice import sending
+from addons.einvoice.services import sending
 from addons.einvoice.models import Delivery
 from core.errors import UserError
 from core.models import MailMessage, OutboxJob

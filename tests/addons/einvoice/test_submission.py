@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from addons.einvoice import providers, submission
+from addons.einvoice import providers
+from addons.einvoice.services import submission
 from addons.einvoice.models import Document, Submission
 from core.errors import UserError
 

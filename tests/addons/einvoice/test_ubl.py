@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import pytest
 from lxml import etree
 
-from addons.einvoice.ubl import build_ubl, peppol_ready, endpoint, validate_ubl, vat_identifier
-from addons.einvoice.ubl_validate import standards_dir
+from addons.einvoice.rendering.ubl import build_ubl, peppol_ready, endpoint, validate_ubl, vat_identifier
+from addons.einvoice.rendering.ubl_validate import standards_dir
 from core.errors import UserError
 from tests.addons.einvoice.pdf_helpers import BUYERS, SELLERS, make_document, make_line
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from addons.einvoice.labels import LABELS
-from addons.einvoice.ubl import validate_ubl
+from addons.einvoice.rendering.labels import LABELS
+from addons.einvoice.rendering.ubl import validate_ubl
 from tests.addons.einvoice.pdf_helpers import pdf_text
 
 NL_BUYER = dict(kind="company", name="Acme Trading B.V.", tax_id="NL004495445B01", country="NL",

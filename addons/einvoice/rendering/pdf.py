@@ -25,11 +25,12 @@ from core.errors import UserError
 from core.money import format_money, quantize
 from core.pdf import font_stack, render_pdf
 
+from ..totals import tax_breakdown
+from .common import DOCUMENT_TYPES, corrected_document, lines_of, party_value
 from .labels import labels_for
-from .render_common import DOCUMENT_TYPES, corrected_document, lines_of, party_value, tax_breakdown
 from .qr import qr_payload
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 _addon_template_dirs: list[Path] = []
 MAX_LOGO_BYTES = 512 * 1024
 

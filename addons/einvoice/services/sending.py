@@ -18,9 +18,9 @@ from core.mail import queue_mail
 from core.models import MailMessage
 from core.money import format_money
 
-from . import services
-from .mail_text import mail_text
-from .models import DOC_TYPE_LABELS, Delivery, Document
+from ..models import DOC_TYPE_LABELS, Delivery, Document
+from ..rendering.mail_text import mail_text
+from . import documents
 
 TEMPLATE = "einvoice/mail/document"
 CONFIRM_SALT = "einvoice-confirm-receipt"
@@ -42,7 +42,7 @@ def confirm_url(runtime, business_id: int, delivery_id: int) -> str:
 
 def send_document(session, document_id: int, *, to: str | None = None, resend: bool = False) -> Delivery:
     """Queue the e-mail of an issued document to its buyer (or ``to``); moves it to "sent"."""
-    doc = services.get_document(session, document_id)
+    doc = documents.get_document(session, document_id)
     if doc.state == "draft":
         raise UserError(f"{doc.label} is a draft; issue it before sending it")
     if doc.state == "cancelled" and not resend:
@@ -52,9 +52,9 @@ def send_document(session, document_id: int, *, to: str | None = None, resend: b
     to = (to or doc.buyer.get("email") or "").strip()
     if not to:
         raise UserError(f"{doc.label}: the buyer {doc.buyer_name!r} has no e-mail address; add one or give --to")
-    runtime = services.runtime_of(session)
-    conf = services.settings(session)
-    pdf = services.ensure_pdf(session, doc)
+    runtime = documents.runtime_of(session)
+    conf = documents.settings(session)
+    pdf = documents.ensure_pdf(session, doc)
     stem = doc.display_number.replace("/", "_")
     attachments = [(f"{stem}.pdf", "application/pdf", pdf)]
     if doc.xml is not None and conf["attach_xml"]:
@@ -69,7 +69,7 @@ def send_document(session, document_id: int, *, to: str | None = None, resend: b
     delivery.mail_id = mail.id
     if doc.sent_at is None:
         doc.sent_at = utcnow()
-    services.advance(doc, "sent")
+    documents.advance(doc, "sent")
     session.flush()
     events.publish(session, "einvoice.document_sent", document_id=doc.id, number=doc.display_number,
                    delivery_id=delivery.id, to=to)
@@ -121,12 +121,12 @@ def confirm_receipt(session, delivery_id: int) -> Document:
     delivery = session.scalar(select(Delivery).where(Delivery.id == delivery_id))
     if delivery is None:
         raise UserError("this confirmation link is not valid")
-    doc = services.get_document(session, delivery.document_id, lines=False)
+    doc = documents.get_document(session, delivery.document_id, lines=False)
     now = utcnow()
     if delivery.confirmed_at is None:
         delivery.confirmed_at = now
     if doc.delivered_at is None:
         doc.delivered_at = now
-    services.advance(doc, "delivered")
+    documents.advance(doc, "delivered")
     session.flush()
     return doc

@@ -17,7 +17,7 @@ from core import sequences
 from core.errors import NotFound, UserError
 from core.models import SequenceCounter
 
-from .models import DOC_TYPES, Document, Series
+from ..models import DOC_TYPES, Document, Series
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,19}$")
 FORMAT_FIELDS = {"series", "year", "yy", "number"}

@@ -12,12 +12,12 @@ from datetime import date
 
 from core.errors import UserError
 
-from . import services
-from .models import Document
+from ..models import Document
+from . import documents, issue
 
 
 def _original(session, document_id: int) -> Document:
-    doc = services.get_document(session, document_id)
+    doc = documents.get_document(session, document_id)
     if doc.state in ("draft", "cancelled"):
         raise UserError(f"{doc.label} is {doc.state}; only issued documents can be corrected")
     if doc.type == "credit_note":
@@ -40,7 +40,7 @@ def _reason(reason: str | None) -> str:
 
 def _draft_correction(session, original: Document, doc_type: str, *, reason, lines, full: bool,
                       agreement_ref, agreement_date, buyer=None) -> Document:
-    return services.create_document(
+    return documents.create_document(
         session, type=doc_type, buyer=buyer or original.buyer, lines=lines, currency=original.currency,
         language=original.language, order_id=original.order_id, payment_terms=original.payment_terms,
         customer_po=original.customer_po, exchange_rate=original.exchange_rate,
@@ -83,4 +83,4 @@ def cancel(session, document_id: int, *, reason: str, agreement_ref: str | None 
     """Cancel an issued document the only lawful way: issue a full credit note for it now."""
     note = credit_note(session, document_id, reason=reason, agreement_ref=agreement_ref,
                        agreement_date=agreement_date)
-    return services.issue_document(session, note.id, issue_date=issue_date)
+    return issue.issue_document(session, note.id, issue_date=issue_date)

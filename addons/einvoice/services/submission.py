@@ -27,9 +27,9 @@ from core.db import utcnow
 from core.errors import UserError
 from core.jobs import enqueue
 
-from . import services
-from .models import Document, Submission
-from .providers import OutcomeUnknown, ProviderResult, instantiate, provider_code_for
+from ..models import Document, Submission
+from ..providers import OutcomeUnknown, ProviderResult, instantiate, provider_code_for
+from . import documents
 
 OPEN_STATES = ("pending", "sending", "unknown")
 # Longer than any provider call may take (adapters use shorter HTTP timeouts).
@@ -56,7 +56,7 @@ def request_submission(session, doc: Document, action: str | None = None) -> Sub
     if open_one is not None:
         raise UserError(f"{doc.label}: submission #{open_one.id} is still {open_one.state}; "
                         f"wait for it (an unknown one is settled by looking it up) before submitting again")
-    code, _options = provider_code_for(session, doc.type, services.settings(session)["provider"])
+    code, _options = provider_code_for(session, doc.type, documents.settings(session)["provider"])
     sub = Submission(document_id=doc.id, provider=code, action=action or action_for(doc), state="pending",
                      idempotency_key=f"{doc.business_id}-{doc.id}-{uuid.uuid4().hex}")
     session.add(sub)
@@ -67,7 +67,7 @@ def request_submission(session, doc: Document, action: str | None = None) -> Sub
 
 def resubmit(session, document_id: int) -> Submission:
     """A new submission after a rejection (fix the cause with a correction first where needed)."""
-    doc = services.get_document(session, document_id, lines=False)
+    doc = documents.get_document(session, document_id, lines=False)
     return request_submission(session, doc)
 
 

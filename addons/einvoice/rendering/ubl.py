@@ -34,8 +34,8 @@ from lxml import etree
 from core.errors import UserError
 from core.money import minor_units
 
-from .render_common import (CREDIT_TYPES, DOCUMENT_TYPES, category_of, corrected_document, lines_of, party_value,
-                            tax_breakdown)
+from ..totals import tax_breakdown
+from .common import CREDIT_TYPES, DOCUMENT_TYPES, category_of, corrected_document, lines_of, party_value
 from .ubl_validate import validate_ubl  # noqa: F401  (part of this module's contract)
 
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from core.errors import UserError
 
-from . import services
-from .models import Document
+from ..models import Document
+from . import documents, issue
 
 PAYMENT_METHOD_MAP = {"ewallet": "e_wallet", "return_credit": "bank_transfer"}
 ANONYMOUS_BUYER = {"kind": "person", "name": "Retail customer"}
@@ -30,7 +30,7 @@ def buyer_from_order(session, order) -> dict:
     from addons.partners.models import Partner
     from addons.partners.services import partner_snapshot
     if order.partner_id is None:
-        return dict(ANONYMOUS_BUYER, country=services.business_of(session).country)
+        return dict(ANONYMOUS_BUYER, country=documents.business_of(session).country)
     partner = session.get(Partner, order.partner_id)
     snap = partner_snapshot(partner)
     return {"kind": snap["kind"], "name": snap["name"], "tax_id": snap["tax_id"], "country": snap["country"],
@@ -77,7 +77,7 @@ def create_from_order(session, order_id: int, doc_type: str, *, series: str | No
     if order.payment_term_code:
         terms = order.payment_term_code if not order.term_days else f"{order.payment_term_code}: net {order.term_days} days"
     due = order.due_date or (order.order_date + timedelta(days=order.term_days) if order.term_days else None)
-    return services.create_document(
+    return documents.create_document(
         session, type=doc_type, buyer=buyer, lines=lines_from_order(order), currency=order.currency,
         language=buyer.get("language"), series=series, order_id=order.id, due_date=due, payment_terms=terms,
         early_discount_percent=order.term_discount_percent or None,
@@ -102,4 +102,4 @@ def issue_for_order(session, order_id: int, doc_type: str, *, render_pdf: bool |
     if existing is not None and existing.state != "draft":
         return existing
     doc = existing or create_from_order(session, order_id, doc_type)
-    return services.issue_document(session, doc.id, render_pdf=render_pdf)
+    return issue.issue_document(session, doc.id, render_pdf=render_pdf)

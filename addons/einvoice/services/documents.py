@@ -1,35 +1,32 @@
-"""E-invoice documents: drafts, totals, issuing, lifecycle.
+"""E-invoice documents: drafts, lifecycle, stored files.
 
 Every function takes a session bound to one business, validates, raises
 UserError, and never commits: the caller's transaction commits all or nothing.
-Corrections live in ``corrections``, e-mail in ``sending``, provider exchanges
-in ``submission``.
+Issuing lives in ``issue``, totals in ``totals``, corrections in
+``corrections``, e-mail in ``sending``, provider exchanges in ``submission``.
 """
 from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core import events
 from core.db import utcnow
 from core.errors import NotFound, UserError
 from core.jobs import binding_for
 from core.models import Business
-from core.money import minor_units, quantize, to_decimal
+from core.money import minor_units, to_decimal
 from core.settings import get_settings
 from core.taxid import validate_tax_id
 
-from . import immutability  # noqa: F401  registers the ORM guard
+from .. import immutability  # noqa: F401  registers the ORM guard
+from ..models import (DOC_TYPES, LANGUAGES, PAYMENT_METHODS, STATE_RANK, TAX_CATEGORIES, Document, DocumentLine)
+from ..totals import recompute
 from . import numbering
-from .models import (DOC_TYPES, LANGUAGES, PAYMENT_METHODS, STATE_RANK, TAX_CATEGORIES, Document, DocumentLine)
 
-HUNDRED = Decimal(100)
-FOUR = Decimal("0.0001")
 UNIT_RE = re.compile(r"^[A-Z0-9]{2,3}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 BUYER_KEYS = ("kind", "name", "tax_id", "country", "address", "city", "region", "postal_code", "email", "phone",
@@ -128,7 +125,7 @@ def clean_buyer(buyer: dict, doc_type: str) -> dict:
     return out
 
 
-# ---------------------------------------------------------------- lines and totals
+# ---------------------------------------------------------------- lines
 
 def clean_line(raw: dict, position: int, doc_type: str) -> DocumentLine:
     where = f"line {position}"
@@ -173,42 +170,6 @@ def clean_line(raw: dict, position: int, doc_type: str) -> DocumentLine:
     return DocumentLine(position=position, description=description[:500], quantity=quantity, unit=unit,
                         unit_price=unit_price, discount_percent=discount, tax_rate=rate, tax_category=category,
                         sku=(str(raw["sku"])[:64] if raw.get("sku") else None))
-
-
-def recompute(doc: Document) -> None:
-    """Line nets rounded to the currency; tax per line ("line") or per rate on the base ("total")."""
-    currency = doc.currency
-    for line in doc.lines:
-        exact = line.quantity * line.unit_price * (HUNDRED - line.discount_percent) / HUNDRED
-        net = quantize(exact, currency)
-        raw_tax = net * (line.tax_rate or Decimal(0))
-        tax = quantize(raw_tax, currency) if doc.rounding == "line" else raw_tax.quantize(FOUR)
-        # Assign only real changes: an untouched line stays clean (no UPDATE, no fence check).
-        if line.net_amount != net:
-            line.net_amount = net
-        if line.tax_amount != tax:
-            line.tax_amount = tax
-    doc.subtotal = sum((line.net_amount for line in doc.lines), Decimal(0))
-    doc.tax_total = sum((group["tax"] for group in tax_breakdown(doc)), Decimal(0))
-    doc.total = doc.subtotal + doc.tax_total
-
-
-def tax_breakdown(doc: Document) -> list[dict]:
-    """Per (category, rate): taxable base and tax, highest rate first."""
-    groups: dict = {}
-    for line in doc.lines:
-        rate = line.tax_rate if line.tax_rate is not None else None
-        key = (line.tax_category, rate)
-        group = groups.setdefault(key, {"rate": rate, "category": line.tax_category, "base": Decimal(0),
-                                        "tax": Decimal(0)})
-        group["base"] += line.net_amount
-        group["tax"] += line.tax_amount
-    for group in groups.values():
-        if doc.rounding == "total":
-            group["tax"] = group["base"] * (group["rate"] or Decimal(0))
-        group["base"] = quantize(group["base"], doc.currency)
-        group["tax"] = quantize(group["tax"], doc.currency)
-    return sorted(groups.values(), key=lambda g: (-(g["rate"] or Decimal(-1)), g["category"]))
 
 
 # ---------------------------------------------------------------- drafts
@@ -301,107 +262,7 @@ def delete_draft(session, document_id: int) -> None:
     session.flush()
 
 
-# ---------------------------------------------------------------- issuing
-
-def issue_document(session, document_id: int, *, issue_date: date | None = None, render_pdf: bool | None = None,
-                   submit: bool = True) -> Document:
-    """Number, freeze and store a draft: the fiscal act.
-
-    Everything that can fail is checked before the number is taken, and the
-    number is taken as late as possible (the counter row stays locked until
-    commit). ``render_pdf=False`` leaves the PDF to be written once later
-    (bulk issue); the XML is always built here so the stored XML is the issued one.
-    """
-    doc = session.scalar(select(Document).where(Document.id == document_id).with_for_update())
-    if doc is None:
-        raise NotFound(f"no e-invoice document #{document_id} in this business")
-    if doc.state != "draft":
-        raise UserError(f"{doc.label} is already {doc.state}")
-    conf = settings(session)
-    if not doc.lines:
-        raise UserError(f"{doc.label}: a document needs at least one line")
-    corrected = _check_correction(session, doc, conf)
-    clean_buyer(doc.buyer, doc.type)
-    recompute(doc)
-    session.flush()  # line amounts are written while the document is still a draft
-    issue_date = issue_date or business_today(session)
-    series = numbering.series_for(session, doc.type, doc.series)
-    number, display = numbering.take_number(session, series, issue_date.year)
-    _check_chronology(session, series.code, issue_date, number)
-    doc.series, doc.year, doc.number, doc.display_number = series.code, issue_date.year, number, display
-    doc.issue_date, doc.issued_at, doc.state = issue_date, utcnow(), "issued"
-    if doc.type in XML_TYPES and conf["store_xml"]:
-        from .ubl import build_ubl
-        doc.xml = build_ubl(doc)
-    if render_pdf if render_pdf is not None else conf["render_pdf_on_issue"]:
-        doc.pdf = render_pdf_bytes(session, doc)
-    session.flush()
-    if corrected is not None and (doc.type == "replacement_invoice" or
-                                  (doc.type == "credit_note" and doc.full_correction)):
-        _cancel_by(session, corrected, doc)
-    events.publish(session, "einvoice.document_issued", document_id=doc.id, type=doc.type,
-                   number=doc.display_number, order_id=doc.order_id)
-    if doc.order_id is not None and _order_paid(session, doc.order_id) and doc.type != "credit_note":
-        mark_paid(session, doc.id)
-    if submit:
-        from .submission import request_submission
-        request_submission(session, doc)
-    return doc
-
-
-def _check_chronology(session, code: str, issue_date: date, number: int):
-    """Numbers follow dates within a series: no document dated before the one numbered before it."""
-    if number <= 1:
-        return
-    previous = session.scalar(select(Document.issue_date).where(
-        Document.series == code, Document.year == issue_date.year, Document.number == number - 1))
-    if previous is not None and previous > issue_date:
-        raise UserError(f"series {code}: issue date {issue_date} is before {previous}, the date of number "
-                        f"{number - 1}; numbers must follow dates")
-
-
-def _check_correction(session, doc: Document, conf: dict):
-    if doc.type not in ("credit_note", "adjustment_invoice", "replacement_invoice"):
-        return None
-    if doc.corrects_id is None:
-        raise UserError(f"{doc.label}: a {doc.type.replace('_', ' ')} must name the document it corrects")
-    original = session.scalar(select(Document).where(Document.id == doc.corrects_id).with_for_update())
-    if original is None or original.state in ("draft", "cancelled"):
-        state = "missing" if original is None else original.state
-        raise UserError(f"{doc.label}: the corrected document is {state}; only issued documents can be corrected")
-    if not (doc.correction_reason or "").strip():
-        raise UserError(f"{doc.label}: a correction needs its reason")
-    if original.currency != doc.currency:
-        raise UserError(f"{doc.label}: a correction is in the currency of the document it corrects "
-                        f"({original.currency})")
-    if needs_buyer_agreement(session, doc.type, conf) and not (doc.buyer_agreement_ref and doc.buyer_agreement_date):
-        raise UserError(f"{doc.label}: this correction needs the buyer's agreement (reference and date)")
-    return original
-
-
-def needs_buyer_agreement(session, doc_type: str, conf: dict | None = None) -> bool:
-    """Vietnam (Decree 123) wants a written agreement for adjustments and replacements; a setting adds it elsewhere."""
-    conf = conf or settings(session)
-    if doc_type not in ("adjustment_invoice", "replacement_invoice", "credit_note"):
-        return False
-    if conf["require_buyer_agreement"]:
-        return True
-    return business_of(session).country == "VN" and doc_type != "credit_note"
-
-
-def _cancel_by(session, original: Document, by: Document):
-    original.state = "cancelled"
-    original.cancelled_at = utcnow()
-    original.cancelled_by_id = by.id
-    session.flush()
-    events.publish(session, "einvoice.document_cancelled", document_id=original.id, number=original.display_number,
-                   by_document_id=by.id)
-
-
-def _order_paid(session, order_id: int) -> bool:
-    from addons.sales.models import Order
-    return session.scalar(select(Order.payment_status).where(Order.id == order_id)) == "paid"
-
+# ---------------------------------------------------------------- lifecycle
 
 def advance(doc: Document, state: str) -> bool:
     """Move the state forward (never back; a later state already reached stays)."""
@@ -423,7 +284,7 @@ def mark_paid(session, document_id: int, when: datetime | None = None) -> Docume
 
 
 def render_pdf_bytes(session, doc: Document) -> bytes:
-    from .pdf import render_document_pdf
+    from ..rendering.pdf import render_document_pdf
     return render_document_pdf(doc)
 
 

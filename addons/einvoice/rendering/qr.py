@@ -11,8 +11,8 @@ from decimal import Decimal
 from typing import Callable
 from urllib.parse import urlencode
 
+from .common import party_value
 from .labels import labels_for
-from .render_common import party_value
 
 SAT_VERIFY_URL = "https://verificacfdi.facturaelectronica.sat.gob.mx/default.aspx"
 

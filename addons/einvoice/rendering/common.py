@@ -40,16 +40,6 @@ def category_of(line) -> str:
     return "E" if line.tax_rate is None else ("Z" if Decimal(line.tax_rate) == 0 else "S")
 
 
-def tax_breakdown(document) -> list[dict]:
-    """Per (category, rate) totals ``[{rate, category, base, tax}]``: the documents service's own.
-
-    Imported late because the service module imports this addon's models,
-    which the renderers must not need for a preview object.
-    """
-    from .services import tax_breakdown as service_breakdown
-    return list(service_breakdown(document))
-
-
 def corrected_document(document):
     """The document a correction refers to (``corrects`` relationship), or None."""
     return getattr(document, "corrects", None)
