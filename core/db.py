@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Callable, TypeVar
 
-from sqlalchemy import (BigInteger, DateTime, ForeignKey, Integer, MetaData, Table, create_engine, event, inspect, select)
+from sqlalchemy import (BigInteger, DateTime, ForeignKey, Integer, MetaData, Table, create_engine, event, inspect,
+                        select)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.util import identity_key

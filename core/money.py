@@ -42,8 +42,8 @@ def to_decimal(value, field: str = "amount") -> Decimal:
     Strings must be plain ASCII numbers (see ``NUMBER_RE``). ``-0`` becomes ``0``.
     """
     if isinstance(value, bool) or isinstance(value, float):
-        raise UserError(f"{field}: {value!r} is a {type(value).__name__}; money needs a Decimal, int or "
-                        f"numeric string (floats lose cents)")
+        raise UserError(f"{field}: {value!r} is a {type(value).__name__}; amounts and quantities need a Decimal, "
+                        f"int or numeric string (floats lose cents)")
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int):
@@ -92,8 +92,6 @@ def parse_decimal(value, *, field: str, places: int | None = None, max_digits: i
 
 def parse_int(value, *, field: str, minimum=None, maximum=None) -> int:
     """A whole number typed by a person, through ``parse_decimal`` (so '१२' and '1e9999' are refused)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = Decimal(value)
     return int(parse_decimal(value, field=field, places=0, minimum=minimum, maximum=maximum))
 
 

@@ -265,7 +265,8 @@ def _product_fields(session, raw: dict) -> dict:
            "sale_price": v.price(session, raw["sale_price"], "sale_price"),
            "cost_price": v.cost(session, raw["cost_price"]), "barcode": v.barcode(raw.get("barcode")),
            "unit": v.name(raw.get("unit") or "pc", "unit", 16), "translations": _translations(raw.get("translations")),
-           "description": clean_text(raw.get("description"), "description", multiline=True), "active": bool(raw.get("active", True))}
+           "description": clean_text(raw.get("description"), "description", multiline=True),
+           "active": bool(raw.get("active", True))}
     for dim in ("weight_g", "length_mm", "width_mm", "height_mm"):
         out[dim] = v.optional_int(raw.get(dim), dim)
     images = list(raw.get("images") or ())
