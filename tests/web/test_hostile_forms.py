@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import got_request_exception
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from sqlalchemy import inspect, select, text
 
 from addons.catalog import csvio
@@ -30,7 +30,7 @@ from core.auth import create_user
 from core.demo import seed_demo
 
 from .conftest import PASSWORD, Client
-from .hostile import as_post_data, form_values, post_forms, row_counts
+from .hostile import as_post_data, explicit_examples, form_values, post_forms, row_counts
 
 MAX_EXAMPLES = int(os.environ.get("TESSERA_HOSTILE_EXAMPLES", "20"))
 HREF_RE = re.compile(r'href="([^"]+)"')
@@ -179,6 +179,8 @@ def check_form(client, engine, form, ids, errors) -> str | None:
             changed = {t: (before[t], after[t]) for t in before if before[t] != after.get(t)}
             assert not changed, f"rejected but wrote {changed} with {shown!r}"
 
+    for values in explicit_examples(form.fields, ids, FILE_HEADERS.get(path)):
+        post = example(values)(post)
     try:
         post()
     except AssertionError as exc:
