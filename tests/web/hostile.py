@@ -27,6 +27,7 @@ HOSTILE_TEXT = ["", " ", "\x00", "a\x00b", "x" * 5000, "line\nbreak", "\u202egnp
 BAD_DATES = ["2026-13-45", "0000-00-00", "99999-01-01", "2026-02-30", "yesterday", "\x002026-01-01", "1e309"]
 PLAIN_VALUES = ["1", "2", "10", "1000", "0", "0.5", "ZZ-1", "Test name"]
 HOSTILE_VALUES = HUGE_NUMBERS + NOT_NUMBERS + UNICODE_DIGITS + SIGNED_ZERO + HOSTILE_TEXT
+NOT_UTF8 = b"sku,counted\n\xff\xfe,1\n"
 ABSENT = object()   # the field is left out of the POST
 
 
@@ -143,7 +144,7 @@ def explicit_examples(fields: dict[str, Field], ids: list[str], file_header: str
     whatever the random draws do; hypothesis explores the combinations after these."""
     base = {name: _first_plain(f, file_header) for name, f in fields.items()}
     sentinels = {"select": ids[:1] + ["9" * 29], "hidden": ids[:1] + ["9" * 29], "checkbox": [],
-                 "file": [b"sku,counted\n\xff\xfe,1\n", _csv(file_header, "1e309")]}
+                 "file": [NOT_UTF8, _csv(file_header, "1e309")]}
     return [{**base, name: value} for name, f in fields.items()
             for value in sentinels.get(f.kind, ["1e309", "१२", "a\x00b"])]
 
@@ -167,7 +168,7 @@ def file_contents(header: str | None):
     width = len(header.split(",")) if header else 2
     csv_rows = st.lists(st.lists(cells, min_size=width, max_size=width).map(",".join), min_size=1, max_size=3)
     csv_text = csv_rows.map(lambda rows: "\n".join([header or "sku,counted"] + rows).encode("utf-8", "surrogatepass"))
-    return st.one_of(st.binary(max_size=40), st.just(b"sku,counted\n\xff\xfe,1\n"), csv_text)
+    return st.one_of(st.binary(max_size=40), st.just(NOT_UTF8), csv_text)
 
 
 def as_post_data(values: dict) -> dict:
