@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core.benchmark import default_backend, overrides_for, redis_url_if_reachable, result, temp_database  # noqa: E402
+from harness import default_backend, overrides_for, redis_url_if_reachable, result, temp_database  # noqa: E402
 
 
 def db_backend(url: str) -> str:
@@ -98,7 +98,8 @@ def _outbox_rate(broker_url: str, n: int, threads: int) -> tuple[float, str]:
     from sqlalchemy import func, select
     from core.addons.migrate import install_all
     from core.business import create_business
-    from core.jobs import binding_for, enqueue, start_embedded_worker
+    from core.jobs import binding_for, enqueue
+    from core.jobs_broker import start_embedded_worker
     from core.models import OutboxJob
     from core.runtime import build_runtime
 

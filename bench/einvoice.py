@@ -26,7 +26,7 @@ from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 
-from core.benchmark import bench_runtime, pg_url_if_reachable, result, temp_database
+from harness import bench_runtime, pg_url_if_reachable, result, temp_database
 from core.money import quantize
 
 LINES = [{"description": "Green tea 500 g", "quantity": "2", "unit_price": "120000", "tax_rate": "0.10"},

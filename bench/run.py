@@ -1,10 +1,11 @@
 """The one benchmark runner: ``python bench/run.py [NAME ...] [--quick]``.
 
-Collects core benchmarks (bench/core_bench.py) and each addon's ``bench``
-provide (manifest ``[provides] bench = ".bench:BENCHMARKS"``: a list of
-functions ``fn(quick)`` or ``fn(quick, backend)`` returning a result dict or a
-list of them). Prints one JSON object per result on stdout, a readable table on
-stderr, and exits non-zero if any benchmark failed.
+Collects the core benchmarks (bench/core_bench.py) and one module per addon,
+``bench/<addon>.py``, each exporting ``BENCHMARKS``: a list of functions
+``fn(quick)`` or ``fn(quick, backend)`` returning a result dict or a list of
+them. Shared helpers are in bench/harness.py. Benchmarks live here, outside the
+packages users install. Prints one JSON object per result on stdout, a readable
+table on stderr, and exits non-zero if any benchmark failed.
 
 NAME selects benchmarks by function name (``startup``), by ``addon.function``,
 or by addon (``catalog``).
@@ -32,23 +33,30 @@ def backend_name() -> str:
     return "postgresql" if url.startswith("postgresql") else "sqlite"
 
 
+BENCH_DIR = Path(__file__).resolve().parent
+NOT_AN_ADDON = {"run", "harness", "core_bench"}  # the runner, the shared helpers, core's benchmarks
+
+
 def collect() -> list[tuple[str, str, object]]:
-    """(owner, name, fn) for core and for every discovered addon that provides benchmarks."""
+    """(owner, name, fn) for core and for every bench/<addon>.py of a discovered addon.
+
+    A bench module named after no discovered addon is an error rather than silently
+    skipped: it is a typo or a leftover of a removed addon.
+    """
+    import importlib
+
     import core_bench
-    found = [("core", fn.__name__, fn) for fn in core_bench.BENCHMARKS]
-    from core.addons.registry import Registry, import_string
+    from core.addons.registry import Registry
     from core.config import load_config
-    registry = Registry.discover(load_config())
-    for name, manifest in registry.manifests.items():
-        target = manifest.provides.get("bench")
-        if target:
-            benchmarks = import_string(manifest.resolve(target))
-        elif Path(__file__).with_name(f"{name}.py").exists():  # bench/<addon>.py
-            benchmarks = import_string(f"{name}:BENCHMARKS")
-        else:
+    found = [("core", fn.__name__, fn) for fn in core_bench.BENCHMARKS]
+    addons = Registry.discover(load_config()).manifests
+    for path in sorted(BENCH_DIR.glob("*.py")):
+        if path.stem in NOT_AN_ADDON:
             continue
-        for fn in benchmarks:
-            found.append((name, fn.__name__, fn))
+        if path.stem not in addons:
+            raise SystemExit(f"error: bench/{path.name} names no addon (known: {', '.join(sorted(addons))})")
+        module = importlib.import_module(path.stem)
+        found.extend((path.stem, fn.__name__, fn) for fn in module.BENCHMARKS)
     return found
 
 
@@ -85,7 +93,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer iterations, for CI and smoke runs")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(Path(__file__).parent))
+    if str(BENCH_DIR) not in sys.path:
+        sys.path.insert(0, str(BENCH_DIR))
     benchmarks = collect()
     if args.list:
         for owner, name, fn in benchmarks:

@@ -1,7 +1,8 @@
 """The only app factory: ``create_app(overrides=None, runtime=None) -> Flask``.
 
 It builds (or takes) the runtime, refuses to run on an out-of-date schema,
-wires security (sessions, cookies, CSRF, login), languages, the per-request
+wires security (sessions, cookies, CSRF, login, response headers and CSP,
+trusted proxies), languages, the per-request
 database session, the core admin screens and every enabled addon's views.
 """
 from __future__ import annotations
@@ -17,9 +18,10 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from .auth import LoginThrottle
 from .errors import ConfigError
+from .login import LoginThrottle
 from .web import context
+from .web.security import TrustedProxies, add_security_headers, csp_nonce
 from .web.views import LANGUAGES, bp, load_user
 
 WEB_DIR = Path(__file__).parent / "web"
@@ -52,8 +54,17 @@ def create_app(overrides: dict | None = None, runtime=None) -> Flask:
     from .runtime import build_runtime
     runtime = runtime or build_runtime(overrides)
     check_schema(runtime)
-    config = runtime.config
+    app = make_flask(runtime)
+    init_extensions(app)
+    install_request_hooks(app, runtime.config.is_production)
+    build_admin(app, runtime)
+    return app
 
+
+def make_flask(runtime) -> Flask:
+    """The Flask object: templates (core's and every addon's), the security-relevant settings and
+    the trusted proxies in front of it."""
+    config = runtime.config
     app = Flask(__name__, template_folder=str(WEB_DIR / "templates"), static_folder=None,
                 instance_path=config["INSTANCE_PATH"])
     # Addons ship admin templates in their own templates/ folder, namespaced by a
@@ -83,8 +94,15 @@ def create_app(overrides: dict | None = None, runtime=None) -> Flask:
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
     )
     app.extensions["tessera"] = runtime
-    app.extensions["tessera_throttle"] = LoginThrottle(config["LOGIN_RATE_LIMIT"])
+    app.extensions["tessera_throttle"] = LoginThrottle(account_limit=config["LOGIN_RATE_LIMIT"],
+                                                       address_limit=config["LOGIN_ADDRESS_LIMIT"])
+    if config["TRUSTED_PROXIES"]:
+        app.wsgi_app = TrustedProxies(app.wsgi_app, config["TRUSTED_PROXIES"])
+    return app
 
+
+def init_extensions(app: Flask) -> None:
+    """Languages, CSRF on every form, login sessions and the core blueprint."""
     Babel(app, locale_selector=select_locale)
     CSRFProtect(app)
     login = LoginManager(app)
@@ -97,6 +115,9 @@ def create_app(overrides: dict | None = None, runtime=None) -> Flask:
     app.teardown_appcontext(context.close_db)
     app.teardown_appcontext(context.close_system_session)
 
+
+def install_request_hooks(app: Flask, production: bool) -> None:
+    """Per request: who audited changes belong to, security headers, template globals."""
     from .audit import current_user_id as audit_user
 
     @app.before_request
@@ -111,20 +132,13 @@ def create_app(overrides: dict | None = None, runtime=None) -> Flask:
         if token is not None:
             audit_user.reset(token)
 
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    app.after_request(lambda response: add_security_headers(response, production))
 
     @app.context_processor
     def tessera_globals():
         return {"tessera_languages": LANGUAGES, "tessera_business": context.current_business,
-                "tessera_businesses": context.user_businesses, "tessera_locale": _current_locale}
-
-    build_admin(app, runtime)
-    return app
+                "tessera_businesses": context.user_businesses, "tessera_locale": _current_locale,
+                "csp_nonce": csp_nonce}
 
 
 def _current_locale():
@@ -137,7 +151,8 @@ def build_admin(app: Flask, runtime) -> Admin:
     from .admin_core import register_core_views
     admin = Admin(app, name="Tessera", url="/admin",
                   index_view=TesseraIndexView(name=lazy_gettext("Home"), url="/admin"),
-                  theme=Bootstrap4Theme(base_template="tessera/admin_master.html"))
+                  theme=Bootstrap4Theme(base_template="tessera/admin_master.html"),
+                  csp_nonce_generator=csp_nonce)
     register_core_views(admin, runtime)
     register_addon_views(admin, runtime)
     return admin

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
-from .cli import CliError, CliContext, business_option, cli, emit, json_option, pass_context
+from .cli import CliError, CliContext, business_option, emit, json_option, pass_context
 
 
-@cli.group()
+@click.group()
 def addons():
     """Addons: what is there, what is enabled, and tools for writing one."""
 
@@ -71,7 +71,7 @@ def info(cli_ctx, name):
     data = {
         "name": m.name, "version": m.version, "summary": m.summary, "path": str(m.path), "package": m.package,
         "requires_core": m.requires_core, "depends": list(m.depends), "optional_depends": list(m.optional_depends),
-        "auto_install": m.auto_install, "provides": dict(m.provides),
+        "demo_after": list(m.demo_after), "auto_install": m.auto_install, "provides": dict(m.provides),
         "dependents": dependents(registry.manifests, name, set(registry.names)),
         "schedules": [{"name": s.name, "cron": s.cron, "job": s.job} for s in m.schedules],
         "publishes": list(m.publishes),
@@ -174,3 +174,6 @@ def revision(cli_ctx, name, message, empty):
         click.echo(f"{name}: no changes detected; no revision written")
     else:
         click.echo(f"{name}: wrote {path}")
+
+
+COMMANDS = (addons,)  # attached to the root group by core.cli_main

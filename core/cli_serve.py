@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from .cli import CliError, cli, emit, json_option, pass_context
+from .cli import CliError, emit, json_option, pass_context
 
 
 def _migrate(runtime) -> list[str]:
@@ -18,7 +18,7 @@ def _migrate(runtime) -> list[str]:
     return install_all(runtime)
 
 
-@cli.command()
+@click.command()
 @json_option
 @pass_context
 def migrate(cli_ctx):
@@ -42,7 +42,7 @@ def _print_login(result):
                    f"set a new one with 'python manage.py user password {result['email']}')")
 
 
-@cli.command()
+@click.command()
 @click.option("--business", "slug", default="demo", show_default=True, help="Slug of the demo business.")
 @json_option
 @pass_context
@@ -57,7 +57,7 @@ def demo(cli_ctx, slug):
         _print_login(result)
 
 
-@cli.command()
+@click.command()
 @click.option("--demo", "with_demo", is_flag=True, help="Seed the demo business (idempotent).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -74,8 +74,8 @@ def run(cli_ctx, with_demo, host, port, threads):
         result = seed_demo(runtime)
         click.echo(f"demo business: {result['business']}")
         _print_login(result)
-    from . import jobs
-    worker = jobs.start_embedded_worker(runtime, threads=threads)
+    from .jobs_broker import start_embedded_worker
+    worker = start_embedded_worker(runtime, threads=threads)
     from .app import create_app
     app = create_app(runtime=runtime)
     click.echo(f"Tessera on http://{host}:{port}/  (Ctrl+C stops)")
@@ -96,7 +96,7 @@ def _ready_runtime(cli_ctx):
     return runtime
 
 
-@cli.command()
+@click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
@@ -125,17 +125,17 @@ def web(cli_ctx, host, port, workers, threads):
     TesseraWeb().run()
 
 
-@cli.command()
+@click.command()
 @click.option("--threads", default=8, show_default=True, type=int)
 @pass_context
 def worker(cli_ctx, threads):
     """Run a job worker (dramatiq) on the configured broker."""
     runtime = _ready_runtime(cli_ctx)
-    from .jobs import run_worker
+    from .jobs_broker import run_worker
     run_worker(runtime, threads=threads)
 
 
-@cli.command()
+@click.command()
 @click.option("--once", is_flag=True, help="Fire what is due now, then exit.")
 @pass_context
 def scheduler(cli_ctx, once):
@@ -145,3 +145,6 @@ def scheduler(cli_ctx, once):
     fired = run_scheduler(runtime, once=once)
     if once:
         click.echo(f"fired {len(fired or [])} schedule(s)")
+
+
+COMMANDS = (migrate, demo, run, web, worker, scheduler)  # attached to the root group by core.cli_main

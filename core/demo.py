@@ -3,8 +3,10 @@
 ``seed_demo`` is idempotent: run twice, it creates nothing twice. The business
 and its admin are created once; addons enabled later are enabled and seeded on
 the next run. Each addon's ``demo`` provide (``load(session, business_id, rng)``)
-runs once per business, in dependency order, in its own transaction, with a
-random generator seeded by the addon's name so the data is the same every time.
+runs once per business, in dependency order (and after the demos named in its
+manifest's ``demo_after``; see ``core.addons.graph.demo_order``), in its own
+transaction, with a random generator seeded by the addon's name so the data is
+the same every time.
 Whether it ran is remembered as a core setting row (addon ``core``, key
 ``demo:<addon>``) so a re-run never duplicates data.
 """
@@ -16,6 +18,7 @@ import secrets
 from sqlalchemy import select
 
 from .addons import state
+from .addons.graph import demo_order
 from .models import Business, SettingValue, User
 
 DEMO_EMAIL = "admin@example.com"
@@ -54,9 +57,7 @@ def seed_demo(runtime, slug: str = "demo", *, addons=None) -> dict:
         with runtime.transaction(business_id) as session:
             state.enable(session, runtime.registry, business_id, names)
     seeded = []
-    for name in runtime.registry.names:
-        if name not in names:
-            continue
+    for name in demo_order(runtime.registry.manifests, names):
         load = runtime.registry.get(name, "demo")
         if load is None:
             continue

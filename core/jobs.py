@@ -8,7 +8,8 @@ same message does nothing, and ``sweep`` re-relays rows whose message never left
 (broker down at commit) or whose worker died (claim expired). Retries and the
 "dead" state live in the row, where an operator can see them and ``retry_job``.
 
-Broker set-up and the worker loops live in ``core.jobs_broker``.
+Broker set-up, the actors and the worker loops live in ``core.jobs_broker``, one
+layer up: this module imports none of its users (events, mail, scheduler).
 """
 from __future__ import annotations
 
@@ -36,9 +37,6 @@ ACTING_USER_KEY = "_acting_user_id"  # in a row's args: the user the job acts fo
 JOB_STATES = ("pending", "running", "done", "failed", "dead", "skipped")
 RETRYABLE_STATES = ("failed", "dead", "skipped")
 MAX_BACKOFF_SECONDS = 3600
-# Infrastructure failures (database down while claiming) are retried by dramatiq
-# itself a few times; anything beyond that is picked up by the sweep.
-ACTOR_MAX_RETRIES = 3
 
 # Core's own jobs ("core.send_mail", "core.dispatch_event"), registered by the
 # modules that define them with @core_job.
@@ -85,7 +83,7 @@ def binding_for(runtime_or_session) -> Binding:
     binding = _by_pool.get(id(pool)) or _by_url.get(_url_key(bind))
     if binding is None:
         raise RuntimeError("this database has no job broker bound; build the runtime with "
-                           "core.runtime.build_runtime (it calls core.jobs.register_actors)")
+                           "core.runtime.build_runtime (it calls core.jobs_broker.register_actors)")
     return binding
 
 
@@ -228,12 +226,30 @@ def _aware(value: datetime) -> datetime:
 
 
 # ---------------------------------------------------------------- running
+@dataclass(frozen=True)
+class Claim:
+    """A job row this worker now owns: what to run, for whom, on which attempt."""
+    actor: str
+    business_id: int | None
+    args: dict
+    attempt: int
+    max_attempts: int
+
+
 def execute(runtime, actor: str, job_id: int) -> str:
     """Run one delivery of job ``job_id``; return the state it ended in (or "ignored").
 
     Claim first (pending -> running, guarded), so a duplicate or early message is
     ignored; a job of an addon disabled for its business is skipped with a log line.
     """
+    claim = _claim(runtime, actor, job_id)
+    if isinstance(claim, str):
+        return claim
+    return _run(runtime, job_id, claim)
+
+
+def _claim(runtime, actor: str, job_id: int) -> Claim | str:
+    """Take the row (one guarded UPDATE ... RETURNING); the end state instead when there is nothing to run."""
     now = utcnow()
     claim_seconds = runtime.config["OUTBOX_CLAIM_SECONDS"]
     table = OutboxJob.__table__
@@ -258,15 +274,17 @@ def execute(runtime, actor: str, job_id: int) -> str:
             session.execute(update(table).where(table.c.id == job_id)
                             .values(state="skipped", claimed_until=None, finished_at=now, last_error=reason))
             return "skipped"
-        business_id, args, attempt, max_attempts = job.business_id, dict(job.args or {}), job.attempts, \
-            job.max_attempts
         if job.actor != actor:
             log.warning("job #%s is %s but was delivered to actor %s; running %s", job_id, job.actor, actor,
                         job.actor)
-            actor = job.actor
+        return Claim(job.actor, job.business_id, dict(job.args or {}), job.attempts, job.max_attempts)
 
+
+def _run(runtime, job_id: int, claim: Claim) -> str:
+    """Call the job function and record how it ended: done, skipped, failed, dead or pending again."""
+    actor, attempt, args = claim.actor, claim.attempt, dict(claim.args)
     fn = runtime.registry.jobs.get(actor, (None, None))[1] or CORE_JOBS.get(actor)
-    ctx = JobContext(runtime, business_id, job_id, attempt)
+    ctx = JobContext(runtime, claim.business_id, job_id, attempt)
     try:
         if fn is None:
             raise UserError(f"no job function {actor!r} in this installation")
@@ -281,18 +299,23 @@ def execute(runtime, actor: str, job_id: int) -> str:
         log.warning("job #%s %s failed: %s", job_id, actor, exc)
         return _settle(runtime, job_id, attempt, "failed", str(exc))
     except Exception as exc:
-        error = "".join(traceback.format_exception(exc))[-4000:]
-        if attempt >= max_attempts:
-            log.error("job #%s %s is dead after %d attempts: %s", job_id, actor, attempt, exc)
-            return _settle(runtime, job_id, attempt, "dead", error)
-        delay = backoff_seconds(runtime, attempt)
-        log.warning("job #%s %s attempt %d/%d failed (%s); retry in %.1fs",
-                    job_id, actor, attempt, max_attempts, exc, delay)
-        state = _settle(runtime, job_id, attempt, "pending", error, retry_in=delay)
-        if state == "pending":
-            relay(binding_for(runtime), [job_id])
-        return state
+        return _retry_or_bury(runtime, job_id, claim, exc)
     return _settle(runtime, job_id, attempt, "done", None)
+
+
+def _retry_or_bury(runtime, job_id: int, claim: Claim, exc: Exception) -> str:
+    """An unexpected failure: pending again after a backoff, or dead once the attempts are spent."""
+    error = "".join(traceback.format_exception(exc))[-4000:]
+    if claim.attempt >= claim.max_attempts:
+        log.error("job #%s %s is dead after %d attempts: %s", job_id, claim.actor, claim.attempt, exc)
+        return _settle(runtime, job_id, claim.attempt, "dead", error)
+    delay = backoff_seconds(runtime, claim.attempt)
+    log.warning("job #%s %s attempt %d/%d failed (%s); retry in %.1fs",
+                job_id, claim.actor, claim.attempt, claim.max_attempts, exc, delay)
+    state = _settle(runtime, job_id, claim.attempt, "pending", error, retry_in=delay)
+    if state == "pending":
+        relay(binding_for(runtime), [job_id])
+    return state
 
 
 def backoff_seconds(runtime, attempt: int) -> float:
@@ -403,52 +426,6 @@ def sweep(runtime, now: datetime | None = None, relay_grace_seconds: float = 30,
     return counts
 
 
-# ---------------------------------------------------------------- actors
-def register_actors(runtime) -> Binding:
-    """Bind this runtime's database to the current broker and declare one actor per job.
-
-    Called by ``build_runtime`` right after ``setup_broker``; actors are named
-    "<addon>.<function>" and "core.<name>" and receive only the outbox row id.
-    """
-    import dramatiq
-    from . import events, mail  # noqa: F401  they register core jobs
-
-    broker = dramatiq.get_broker()
-    binding = bind(runtime, broker)
-    names = list(CORE_JOBS) + (list(runtime.registry.jobs) if runtime.registry.loaded else [])
-    time_limit = runtime.config["OUTBOX_CLAIM_SECONDS"] * 1000  # stop before the claim expires
-    for name in names:
-        def run(job_id, _name=name):
-            execute(runtime, _name, job_id)
-        run.__name__ = name.replace(".", "_")
-        binding.actors[name] = dramatiq.actor(run, actor_name=name, queue_name=QUEUE, broker=broker,
-                                              max_retries=ACTOR_MAX_RETRIES, min_backoff=1000,
-                                              time_limit=time_limit)
-    events.bind_events(runtime)
-    return binding
-
-
 @core_job("ping")
 def ping(ctx, **_):
     """Does nothing: proves a worker takes jobs end to end (``jobs ping``, the outbox benchmark)."""
-
-
-# ---------------------------------------------------------------- entry points (see core.jobs_broker)
-def setup_broker(config):
-    from .jobs_broker import setup_broker as setup
-    return setup(config)
-
-
-def start_embedded_worker(runtime, threads: int = 2, **kw):
-    from .jobs_broker import start_embedded_worker as start
-    return start(runtime, threads, **kw)
-
-
-def run_worker(runtime, threads: int = 8, **kw):
-    from .jobs_broker import run_worker as run
-    return run(runtime, threads, **kw)
-
-
-def run_scheduler(runtime, once: bool = False, **kw):
-    from .scheduler import run_scheduler as run
-    return run(runtime, once, **kw)

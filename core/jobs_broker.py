@@ -1,4 +1,8 @@
-"""The broker and the worker loops.
+"""The broker, the actors and the worker loops: the layer above the outbox.
+
+It imports ``core.jobs`` (the outbox), ``core.events`` and ``core.mail`` (which
+define core jobs) and ``core.scheduler``; none of them imports this module, so
+imports go one way.
 
 ``setup_broker`` must run before any addon module is imported (dramatiq binds
 actors to the global broker at declaration), so ``build_runtime`` calls it first.
@@ -17,12 +21,17 @@ from dataclasses import dataclass, field
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
+from . import events, mail  # noqa: F401  importing them registers the core jobs they define
 from .errors import ConfigError
-from .jobs import QUEUE, binding_for, sweep
+from .jobs import CORE_JOBS, QUEUE, Binding, bind, binding_for, execute, sweep
+from .scheduler import tick
 
 log = logging.getLogger(__name__)
 
 SWEEP_EVERY_SECONDS = 30
+# Infrastructure failures (database down while claiming) are retried by dramatiq
+# itself a few times; anything beyond that is picked up by the sweep.
+ACTOR_MAX_RETRIES = 3
 
 
 def make_broker(url: str):
@@ -48,6 +57,28 @@ def setup_broker(config):
     broker = make_broker(config["BROKER_URL"])
     dramatiq.set_broker(broker)
     return broker
+
+
+# ---------------------------------------------------------------- actors
+def register_actors(runtime) -> Binding:
+    """Bind this runtime's database to the current broker and declare one actor per job.
+
+    Called by ``build_runtime`` right after ``setup_broker``; actors are named
+    "<addon>.<function>" and "core.<name>" and receive only the outbox row id.
+    """
+    broker = dramatiq.get_broker()
+    binding = bind(runtime, broker)
+    names = list(CORE_JOBS) + (list(runtime.registry.jobs) if runtime.registry.loaded else [])
+    time_limit = runtime.config["OUTBOX_CLAIM_SECONDS"] * 1000  # stop before the claim expires
+    for name in names:
+        def run(job_id, _name=name):
+            execute(runtime, _name, job_id)
+        run.__name__ = name.replace(".", "_")
+        binding.actors[name] = dramatiq.actor(run, actor_name=name, queue_name=QUEUE, broker=broker,
+                                              max_retries=ACTOR_MAX_RETRIES, min_backoff=1000,
+                                              time_limit=time_limit)
+    events.bind_events(runtime)
+    return binding
 
 
 # ---------------------------------------------------------------- workers
@@ -78,7 +109,6 @@ _embedded: dict[int, EmbeddedWorker] = {}
 
 
 def _sweep_loop(runtime, stop_event: threading.Event, every: float, scheduler: bool):
-    from .scheduler import tick
     while not stop_event.wait(every):
         try:
             sweep(runtime)

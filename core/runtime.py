@@ -36,7 +36,7 @@ def build_runtime(overrides: dict | None = None, *, load: bool = True, config: C
                   make_current: bool = True) -> Runtime:
     global _current
     config = config or load_config(overrides)
-    from .jobs import register_actors, setup_broker
+    from .jobs_broker import register_actors, setup_broker
     setup_broker(config)  # before any addon code is imported: dramatiq binds actors at declaration
     registry = Registry.discover(config)
     if load:

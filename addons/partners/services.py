@@ -13,7 +13,7 @@ from sqlalchemy import select
 from stdnum import ean
 
 from core.db import get_or_not_found
-from core.errors import UserError
+from core.errors import NotFound, UserError
 from core.taxid import validate_tax_id
 
 from .models import KINDS, LANGUAGES, Partner
@@ -112,6 +112,23 @@ def create_partner(session, *, name: str, country: str, kind: str = "person", ta
 def get_partner(session, partner_id: int) -> Partner:
     """The partner of the session's business, or NotFound (another business's id is not found either)."""
     return get_or_not_found(session, Partner, partner_id, "partner")
+
+
+def find_partner(session, ref: str) -> Partner:
+    """A partner by id, tax id or e-mail: what staff type into the CLI."""
+    ref = str(ref).strip()
+    if ref.isdigit():
+        try:
+            return get_partner(session, int(ref))
+        except NotFound:
+            pass  # digits may be a tax id too
+    matches = session.scalars(select(Partner).where((Partner.tax_id == ref.upper().replace(" ", ""))
+                                                    | (Partner.email == ref.lower())).limit(2)).all()
+    if len(matches) > 1:
+        raise UserError(f"{ref!r} names several partners; give the id")
+    if not matches:
+        raise NotFound(f"no partner {ref!r} (give the id, the tax id or the e-mail)")
+    return matches[0]
 
 
 def update_partner(session, partner_id: int, **fields) -> Partner:

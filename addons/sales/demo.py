@@ -1,6 +1,7 @@
 """Demo orders: 300 across channels and states, paid and unpaid, a few returns and an exchange.
 
-Runs after the partners, catalog and warehouse demos (sales depends on them).
+Runs after the partners and catalog demos (sales depends on them) and after the
+warehouse demo when warehouse is present (manifest ``demo_after``).
 Each order is confirmed inside a savepoint: when sales_stock is on and the demo
 stock runs short, that order simply stays New, as it would for a real shop.
 """

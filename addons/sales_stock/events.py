@@ -39,5 +39,5 @@ def on_completed(session, business_id, order_id, lines, **_):
 
 
 def on_return_received(session, business_id, return_id, **_):
-    from addons.sales.returns import get_return
+    from addons.sales.services import get_return
     services.restock_return(session, get_return(session, return_id))

@@ -47,7 +47,7 @@ def set_order_warehouse(session, order_id: int, warehouse_id: int) -> OrderWareh
 
 def set_return_warehouse(session, return_id: int, warehouse_id: int) -> ReturnWarehouse:
     """Send the goods of a draft return to ``warehouse_id`` instead of the order's warehouse."""
-    from addons.sales.returns import get_return
+    from addons.sales.services import get_return
     ret = get_return(session, return_id)
     if ret.state != "draft":
         raise UserError(f"return {ret.number} is already received; its goods are in stock")

@@ -5,7 +5,8 @@ printer drivers; a check that an integrator runs on every save must answer in a
 fraction of a second and must work on an addon too broken to import. So the
 checks read manifests and parse source files with ``ast``:
 
-- every import string resolves to an existing module and a top-level name in it;
+- every import string resolves to an existing module and a top-level name in it,
+  and points at the conventional module for its kind (``check_shape``);
 - schedules name a function of a jobs module;
 - an addon imports from, subscribes to events of, and references tables of only
   the addons it declares in ``depends`` / ``optional_depends`` (plus core);
@@ -21,9 +22,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .check_shape import misplaced_kinds
 from .discovery import discover
 from .errors import AddonError
-from .graph import closure, load_order
+from .graph import closure, demo_order
 from .manifest import Manifest
 from .migrate import owner_of, versions_dir
 
@@ -41,7 +43,7 @@ def check_addons(config, only=None) -> tuple[list[tuple[str, str]], list[str]]:
         return [(_who(line), line) for line in exc.problems], []
     problems: list[tuple[str, str]] = []
     try:
-        load_order(manifests)
+        demo_order(manifests, manifests)  # the load order first, then the demos' order on top of it
     except AddonError as exc:
         problems.extend((_who(line), line) for line in exc.problems)
     names = sorted(manifests) if not only else list(only)
@@ -88,6 +90,7 @@ def _check_one(m: Manifest, manifests, tables, table_owner) -> list[str]:
             owner = namespace if namespace in manifests else publishers[0]
             out.append(f"subscribes to {sub.event!r} of '{owner}' but does not declare '{owner}' in depends "
                        f"or optional_depends")
+    out.extend(misplaced_kinds(m))
     for spec in m.providers:
         error = resolve_static(m, spec.target)
         if error:

@@ -38,6 +38,35 @@ def load_order(manifests: dict[str, Manifest]) -> list[str]:
     return order
 
 
+def demo_order(manifests: dict[str, Manifest], names) -> list[str]:
+    """The order in which the demos of ``names`` run: load order, except that an addon's
+    demo waits for the demos of the addons in its ``demo_after`` that are present.
+
+    ``demo_after`` orders demo data only (sales' demo orders want warehouse's demo
+    stock): it does not make an addon load, enable or import after another, so it
+    is no fake dependency. A cycle through it is reported like a dependency cycle.
+    """
+    order = load_order(manifests)
+    position = {name: i for i, name in enumerate(order)}
+    sorter = TopologicalSorter()
+    for name in order:
+        m = manifests[name]
+        before = (*m.depends, *m.optional_depends, *m.demo_after)
+        sorter.add(name, *(d for d in before if d in position and d != name))
+    try:
+        sorter.prepare()
+    except CycleError as exc:
+        cycle = list(reversed(exc.args[1]))
+        raise AddonError([f"demo order cycle: {' → '.join(cycle)}; remove one of these demo_after "
+                          f"(or the dependency it contradicts)"]) from None
+    wanted, out = set(names), []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=position.__getitem__)
+        out.extend(n for n in ready if n in wanted)
+        sorter.done(*ready)
+    return out
+
+
 def closure(manifests: dict[str, Manifest], names, *, include_auto: set | None = None) -> list[str]:
     """``names`` plus everything they depend on, in no particular order."""
     todo, seen = list(names), set()

@@ -46,7 +46,7 @@ class Cli:
     def __call__(self, *args, input=None, ok=True):
         import dramatiq
         from core import runtime as runtime_module
-        from core.cli import cli
+        from core.cli_main import cli
         # A command builds its own runtime, which becomes the process's current one and
         # sets dramatiq's global broker; put the test session's back afterwards.
         saved_runtime, saved_broker = runtime_module._current, dramatiq.get_broker()

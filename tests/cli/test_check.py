@@ -87,3 +87,74 @@ def test_the_good_fixture_addons_pass():
     cli = Cli(cli_env("sqlite://", addons_path=(GOOD_ADDONS,)))
     result = cli("addons", "check", "tfx_notes", "tfx_jobs", "tfx_jobs_base", ok=False)
     assert result.exit_code == 0, result.stdout
+
+
+MISPLACED = """
+name = "shapeless"
+version = "1.0.0"
+[provides]
+models = ".tables"
+on_enable = ".enable:on_enable"
+admin = ".views:register"
+jobs = ".tasks"
+commands = ".commands:group"
+demo = ".sample:load"
+events = ".events"
+[events]
+publishes = ["shapeless.done"]
+[[events.subscribe]]
+event = "shapeless.done"
+handler = ".services:on_done"
+"""
+TIDY = """
+name = "tidy"
+version = "1.0.0"
+[provides]
+models = ".models"
+on_enable = ".services.setup:on_enable"
+admin = ".admin:register"
+commands = ".cli:group"
+[events]
+publishes = ["tidy.done"]
+[[events.subscribe]]
+event = "tidy.done"
+handler = ".events.handlers:on_done"
+"""
+
+
+def _check_written(tmp_path, name, toml):
+    from core.addons.check import check_addons
+    from core.config import load_config
+    from tests.core.test_manifest import write_addon
+    write_addon(tmp_path, name, toml)
+    problems, _ = check_addons(load_config({"ADDONS_PATH": [str(tmp_path)], "DISABLE_ENTRY_POINTS": True},
+                                           environ={}), only=[name])
+    return [message for addon, message in problems if addon == name]
+
+
+def test_a_kind_of_thing_under_another_name_is_reported_with_the_fix(tmp_path):
+    shape = [m for m in _check_written(tmp_path, "shapeless", MISPLACED) if "belongs in" in m]
+    expected = {
+        "provides.models = '.tables'": "write models = '.models'",
+        "provides.on_enable = '.enable:on_enable'": "write on_enable = '.services:on_enable'",
+        "provides.admin = '.views:register'": "write admin = '.admin:register'",
+        "provides.jobs = '.tasks'": "write jobs = '.jobs'",
+        "provides.commands = '.commands:group'": "write commands = '.cli:group'",
+        "provides.demo = '.sample:load'": "write demo = '.demo:load'",
+        "events.subscribe shapeless.done handler '.services:on_done'": "write handler = '.events:on_done'",
+    }
+    assert len(shape) == len(expected), shape
+    for start, fix in expected.items():
+        [line] = [m for m in shape if m.startswith(start)]
+        assert line.endswith(fix) and "move it there" in line
+    assert any("an on_enable belongs in services.py (or a services/ package), not in enable" in m for m in shape)
+
+
+def test_a_module_grown_into_a_package_of_the_same_name_is_in_place(tmp_path):
+    assert not [m for m in _check_written(tmp_path, "tidy", TIDY) if "belongs in" in m or "must live" in m]
+
+
+def test_an_import_string_outside_the_addon_is_misplaced(tmp_path):
+    toml = 'name = "borrower"\nversion = "1.0.0"\n[provides]\non_enable = "addons.sales.services:on_enable"\n'
+    [line] = [m for m in _check_written(tmp_path, "borrower", toml) if "must live in the addon" in m]
+    assert line.startswith("provides.on_enable") and line.endswith("write on_enable = '.services:on_enable'")

@@ -16,7 +16,7 @@ HEAVY = ("flask_admin", "xhtml2pdf", "escpos", "reportlab", "flask")
 PROBE = """
 import json, sys, time
 start = time.perf_counter()
-from core.cli import cli
+from core.cli_main import cli
 try:
     cli.main(args=sys.argv[1:], prog_name="manage.py", standalone_mode=False)
 except SystemExit:

@@ -1,9 +1,11 @@
 """Configuration layers and the one-line errors that name the key."""
 import os
+import tomllib
+from pathlib import Path
 
 import pytest
 
-from core.config import DEFAULT_SECRET_KEY, SPEC, load_config
+from core.config import DEFAULT_SECRET_KEY, EXAMPLE_FILE, SPEC, load_config
 from core.errors import ConfigError
 
 
@@ -102,3 +104,30 @@ def test_production_refuses_the_default_secret_key(config_dir):
     assert DEFAULT_SECRET_KEY not in message
     config = load(config_dir, {"TESSERA_ENV": "production", "TESSERA_SECRET_KEY": "x" * 40})
     assert config.is_production
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config" / EXAMPLE_FILE
+
+
+def test_the_example_documents_exactly_the_known_keys():
+    keys = set(tomllib.loads(EXAMPLE.read_text()))
+    assert keys == {key.lower() for key in SPEC}, (
+        f"config/example.toml lacks {sorted({k.lower() for k in SPEC} - keys)}, "
+        f"has unknown {sorted(keys - {k.lower() for k in SPEC})}")
+
+
+def test_every_example_value_is_valid_and_each_key_has_a_comment(config_dir):
+    (config_dir / "local.toml").write_text(EXAMPLE.read_text())
+    config = load(config_dir)
+    assert {k: v for k, v in config.values.items() if k != "INSTANCE_PATH"} == \
+        {k: default for k, (default, _) in SPEC.items() if k != "INSTANCE_PATH"}  # it shows the defaults
+    lines = EXAMPLE.read_text().splitlines()
+    for i, line in enumerate(lines):
+        if line and not line.startswith("#"):
+            assert lines[i - 1].startswith("#"), f"config/example.toml: {line.split()[0]} has no comment above it"
+
+
+def test_the_example_is_never_loaded_as_live_configuration(config_dir):
+    (config_dir / EXAMPLE_FILE).write_text('login_rate_limit = 99\nno_such_key = "would stop start-up"\n')
+    (config_dir / "local.toml").write_text("login_rate_limit = 7\n")
+    assert load(config_dir)["LOGIN_RATE_LIMIT"] == 7

@@ -3,9 +3,13 @@ from pathlib import Path
 
 import pytest
 
+from core.addons.check import check_addons
+from core.addons.discovery import discover
 from core.addons.errors import AddonError
-from core.addons.graph import auto_installs, closure, dependents, load_order
+from core.addons.graph import auto_installs, closure, demo_order, dependents, load_order
 from core.addons.registry import Registry
+from core.config import load_config
+from tests.core.test_manifest import write_addon
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "addons"
 
@@ -126,3 +130,45 @@ def test_checking_imports_twice_registers_each_subscriber_once():
     assert registry.check_imports() == []
     registry.load()
     assert len(registry.subscribers["graph_a.thing_done"]) == 1
+
+
+def _demo_addons(tmp_path, **tomls) -> dict:
+    for name, extra in tomls.items():
+        write_addon(tmp_path, name, f'name = "{name}"\nversion = "1.0"\n{extra}\n')
+    return discover([str(tmp_path)], builtin=False, entry_point_group=None)
+
+
+def test_demo_after_orders_demos_without_being_a_dependency(tmp_path):
+    manifests = _demo_addons(tmp_path, aa_sell='demo_after = ["zz_stock", "not_installed"]', zz_stock="",
+                             mm_base="", bb_user='depends = ["aa_sell"]')
+    assert load_order(manifests) == ["aa_sell", "mm_base", "zz_stock", "bb_user"]  # load order untouched
+    assert manifests["aa_sell"].depends == () and manifests["aa_sell"].optional_depends == ()
+    assert demo_order(manifests, manifests) == ["mm_base", "zz_stock", "aa_sell", "bb_user"]
+    assert demo_order(manifests, ["bb_user", "aa_sell"]) == ["aa_sell", "bb_user"]  # only what is asked
+    assert closure(manifests, ["aa_sell"]) == ["aa_sell"]  # enabling it pulls nothing in
+
+
+def test_a_demo_after_cycle_is_reported_and_checked(tmp_path):
+    manifests = _demo_addons(tmp_path, dd_one='demo_after = ["dd_two"]', dd_two='depends = ["dd_one"]')
+    with pytest.raises(AddonError) as err:
+        demo_order(manifests, manifests)
+    (line,) = err.value.problems
+    assert "demo order cycle" in line and "dd_one" in line and "dd_two" in line and "demo_after" in line
+    problems, _ = check_addons(load_config({"ADDONS_PATH": [str(tmp_path)], "DISABLE_ENTRY_POINTS": True},
+                                           environ={}))
+    assert any("demo order cycle" in message for _, message in problems)
+
+
+def test_demo_after_itself_is_a_manifest_error(tmp_path):
+    write_addon(tmp_path, "selfish", 'name = "selfish"\nversion = "1.0"\ndemo_after = ["selfish"]\n')
+    with pytest.raises(AddonError) as err:
+        Registry.discover(extra_paths=[tmp_path], builtin=False, entry_points=False)
+    assert "demo_after" in str(err.value.problems) and "itself" in str(err.value.problems)
+
+
+def test_sales_orders_its_demo_after_warehouse_without_depending_on_it():
+    manifests = Registry.discover(entry_points=False).manifests
+    assert "warehouse" not in manifests["sales"].depends + manifests["sales"].optional_depends
+    assert manifests["sales"].demo_after == ("warehouse",)
+    order = demo_order(manifests, manifests)
+    assert order.index("warehouse") < order.index("sales")

@@ -44,7 +44,7 @@ class Shop:
 
     def order(self, qty=("2",), paid=False, partner_id=None, **kw):
         from addons.sales.services import create_order
-        from addons.sales.payments import register_payment
+        from addons.sales.services import register_payment
         with self.tx() as s:
             lines = [{"variant_id": v, "qty": Decimal(q)} for v, q in zip(self.variants, qty)]
             order = create_order(s, partner_id=partner_id or self.customer_id, lines=lines, **kw)

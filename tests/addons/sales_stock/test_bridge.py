@@ -133,7 +133,7 @@ def test_return_restocks_or_records_damage(stocked):
     assert stocked.level(shop.variants[0]) == (D(8), D(0))
     assert stocked.level(shop.variants[0], stocked.branch) == (D(10), D(0))
     with shop.session() as s:
-        from addons.sales.returns import get_return
+        from addons.sales.services import get_return
         numbers = [get_return(s, rid).number, get_return(s, rid2).number]
         moves = s.execute(select(StockMove.reference, StockMove.kind, StockMove.warehouse_id, StockMove.on_hand_delta)
                           .where(StockMove.reference.in_(numbers)).order_by(StockMove.id)).all()

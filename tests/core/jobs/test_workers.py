@@ -6,8 +6,8 @@ import os
 import dramatiq
 import pytest
 
-from core.jobs import binding_for, enqueue, start_embedded_worker
-from core.jobs_broker import make_broker
+from core.jobs import binding_for, enqueue
+from core.jobs_broker import make_broker, start_embedded_worker
 from core.errors import ConfigError
 
 from .helpers import job_row, wait_for

@@ -1,8 +1,9 @@
 """What every benchmark needs: a throw-away database, a runtime on it, and one result shape.
 
-Benchmarks (bench/run.py collects them from core and from each addon's ``bench``
-provide) report a figure next to a floor measured in the same run, so the ratio
-says what Tessera adds, independent of the machine. Nothing here runs in the app.
+Benchmarks (bench/run.py collects bench/core_bench.py and one bench/<addon>.py per
+addon) report a figure next to a floor measured in the same run, so the ratio says
+what Tessera adds, independent of the machine. Nothing under bench/ is installed
+with the app: benchmarks are a developer's tool, not part of the packages users get.
 """
 from __future__ import annotations
 
@@ -85,8 +86,8 @@ def overrides_for(url: str, folder: Path, broker: str = "stub://") -> dict:
 
 def bench_runtime(url: str, folder: Path, broker: str = "stub://", **overrides):
     """A runtime with every addon installed on ``url``."""
-    from .addons.migrate import install_all
-    from .runtime import build_runtime
+    from core.addons.migrate import install_all
+    from core.runtime import build_runtime
     runtime = build_runtime(dict(overrides_for(url, folder, broker), **overrides))
     install_all(runtime)
     return runtime

@@ -20,9 +20,11 @@ from core.events import publish
 from core.money import quantize
 from core.sequences import next_number
 
-from . import states
-from .models import Order, OrderLine, Return, ReturnLine
-from .totals import ZERO, clean_amount, fmt, fmt_qty
+from .. import states
+from ..models import Order, OrderLine, Return, ReturnLine
+from ..totals import ZERO, clean_amount, fmt, fmt_qty
+from .orders import create_order, get_order, refresh_fulfilment_status, refresh_payment_status
+from .payments import refund_payment, register_payment
 
 RETURN_SERIES = "RET"
 
@@ -42,9 +44,36 @@ def create_return(session, order_id: int, lines, *, reason: str = "", refund_amo
     variant_id and qty for a replacement order, which the returned value pays for.
     ``refund_amount`` defaults to what is left of that value, capped by what was paid.
     """
-    from .services import create_order, get_order
     order = get_order(session, order_id)
     states.check_transition(order, "return")
+    new_lines, problems = _return_lines(session, order, lines)
+    if refund_method is not None and refund_method not in states.PAYMENT_METHODS:
+        problems.append(f"refund_method: {refund_method!r} is not one of {', '.join(states.PAYMENT_METHODS)}")
+    if problems:
+        raise UserError("; ".join(problems))
+    credit = sum((rl.amount for rl in new_lines), ZERO)
+    ret = Return(order_id=order.id, reason=(reason or "").strip()[:255], credit_amount=credit,
+                 number=f"{RETURN_SERIES}-{date.today().year}-"
+                        f"{next_number(session, RETURN_SERIES, date.today().year):04d}")
+    ret.lines = new_lines
+    replacement_total = ZERO
+    if exchange:
+        replacement = create_order(session, channel=order.channel, partner_id=order.partner_id,
+                                   lines=exchange, prices_include_tax=order.prices_include_tax,
+                                   payment_term_code=order.payment_term_code,
+                                   note=f"Exchange for {order.number}")
+        ret.replacement_order_id = replacement.id
+        replacement_total = replacement.total
+    ret.refund_amount, ret.refund_method = _refund(order, credit, replacement_total, refund_amount, refund_method)
+    session.add(ret)
+    session.flush()
+    if receive:
+        receive_return(session, ret.id)
+    return ret
+
+
+def _return_lines(session, order: Order, lines) -> tuple[list[ReturnLine], list[str]]:
+    """The return lines asked for, each within what was delivered and not yet returned; and the problems."""
     by_id = {line.id: line for line in order.lines}
     wanted: dict[int, Decimal] = {}
     problems, new_lines = [], []
@@ -70,23 +99,12 @@ def create_return(session, order_id: int, lines, *, reason: str = "", refund_amo
                                     damaged=bool(raw.get("damaged", False)), amount=amount))
     if not new_lines and not problems:
         problems.append("a return needs at least one line")
-    if refund_method is not None and refund_method not in states.PAYMENT_METHODS:
-        problems.append(f"refund_method: {refund_method!r} is not one of {', '.join(states.PAYMENT_METHODS)}")
-    if problems:
-        raise UserError("; ".join(problems))
-    credit = sum((rl.amount for rl in new_lines), ZERO)
-    ret = Return(order_id=order.id, reason=(reason or "").strip()[:255], credit_amount=credit,
-                 number=f"{RETURN_SERIES}-{date.today().year}-"
-                        f"{next_number(session, RETURN_SERIES, date.today().year):04d}")
-    ret.lines = new_lines
-    replacement_total = ZERO
-    if exchange:
-        replacement = create_order(session, channel=order.channel, partner_id=order.partner_id,
-                                   lines=exchange, prices_include_tax=order.prices_include_tax,
-                                   payment_term_code=order.payment_term_code,
-                                   note=f"Exchange for {order.number}")
-        ret.replacement_order_id = replacement.id
-        replacement_total = replacement.total
+    return new_lines, problems
+
+
+def _refund(order: Order, credit: Decimal, replacement_total: Decimal, refund_amount,
+            refund_method: str | None) -> tuple[Decimal, str | None]:
+    """(refund, method): the asked or default refund, never more than what was paid beyond what is kept."""
     applied, available = settlement(order, credit, replacement_total)
     refund = available if refund_amount is None else clean_amount(refund_amount, "refund_amount")
     if refund > available:
@@ -99,12 +117,7 @@ def create_return(session, order_id: int, lines, *, reason: str = "", refund_amo
         refund_method = _last_method(order)
         if refund_method is None:
             raise UserError("refund_method: say how the refund is paid (cash, card, bank_transfer, cod, ewallet)")
-    ret.refund_amount, ret.refund_method = refund, refund_method if refund > 0 else None
-    session.add(ret)
-    session.flush()
-    if receive:
-        receive_return(session, ret.id)
-    return ret
+    return refund, refund_method if refund > 0 else None
 
 
 def settlement(order: Order, credit: Decimal, replacement_balance: Decimal) -> tuple[Decimal, Decimal]:
@@ -134,8 +147,6 @@ def _last_method(order: Order) -> str | None:
 def receive_return(session, return_id: int) -> Return:
     """Draft → received: quantities come back on the order lines, money is credited or refunded,
     and sales.return_received is published (stock moves)."""
-    from .payments import refund_payment, register_payment
-    from .services import refresh_fulfilment_status, refresh_payment_status
     ret = get_return(session, return_id)
     if ret.state != "draft":
         raise UserError(f"return {ret.number} is already received")

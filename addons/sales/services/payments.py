@@ -13,9 +13,10 @@ from core.errors import UserError
 from core.events import publish
 from core.money import quantize
 
-from . import states, terms
-from .models import Payment
-from .totals import clean_amount, fmt
+from .. import states, terms
+from ..models import Payment
+from ..totals import clean_amount, fmt
+from .orders import get_order, refresh_payment_status
 
 
 def _check_amount(order, raw, label):
@@ -28,7 +29,6 @@ def _check_amount(order, raw, label):
 def register_payment(session, order_id: int, amount, method: str, *, paid_on: date | None = None,
                      reference: str | None = None, return_id: int | None = None) -> Payment:
     """Record money received for an order; publishes sales.order_paid when it becomes paid."""
-    from .services import get_order, refresh_payment_status
     order = get_order(session, order_id)
     states.check_transition(order, "pay")
     if method not in states.PAYMENT_METHODS and not (method == states.RETURN_CREDIT and return_id):
@@ -61,7 +61,6 @@ def register_payment(session, order_id: int, amount, method: str, *, paid_on: da
 def refund_payment(session, order_id: int, amount, method: str, *, paid_on: date | None = None,
                    reference: str | None = None, return_id: int | None = None) -> Payment:
     """Give money back; at most what was paid and not yet refunded."""
-    from .services import get_order, refresh_payment_status
     order = get_order(session, order_id)
     if method not in states.PAYMENT_METHODS and not (method == states.RETURN_CREDIT and return_id):
         raise UserError(f"method: {method!r} is not one of {', '.join(states.PAYMENT_METHODS)}")

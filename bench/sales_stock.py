@@ -14,7 +14,7 @@ import threading
 import time
 from decimal import Decimal
 
-from core.benchmark import bench_runtime, median, p95, pg_url_if_reachable, result, temp_database
+from harness import bench_runtime, median, p95, pg_url_if_reachable, result, temp_database
 
 
 def _shop(rt, variants: int, on_hand: int = 10 ** 9):
