@@ -262,13 +262,13 @@ class SecureModelView(SecureAccess, ModelView):
         """WTForms' own checks plus ``_field_problem`` on every field: an optional select treats an
         id it cannot find (another business's row, a deleted one, junk) as "nothing chosen", and its
         number fields take what Decimal() and int() take; here both are errors on the field."""
-        valid = super().validate_form(form)
-        for field in form:
-            problem = _field_problem(field)
+        problems = {field: _field_problem(field) for field in form}
+        for field, problem in problems.items():
             if problem:
-                field.errors = [*field.errors, problem]
-                valid = False
-        return valid
+                field.errors = [problem]
+        if any(problems.values()):
+            return False   # before WTForms' validators, some of which query with the value (Unique)
+        return super().validate_form(form)
 
     def _create_ajax_loader(self, name, options):
         loader = super()._create_ajax_loader(name, options)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import (MANYTOONE, DeclarativeBase, Mapped, Session, declare
                             sessionmaker, with_loader_criteria)
 
 from .errors import NotFound, UserError
-from .text import refuse_nul_bytes  # noqa: F401  (importing it guards every Session against NUL bytes)
+from .text import refuse_nul_bytes, refuse_nul_parameters  # noqa: F401  (the first guards every Session)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -88,11 +88,13 @@ def make_engine(url: str, **kwargs) -> Engine:
             # upgrades later can fail with "database is locked" without waiting.
             immediate = conn.get_execution_options().get("sqlite_immediate")
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
+        engine = create_engine(url, **kwargs)
+    event.listen(engine, "before_cursor_execute", refuse_nul_parameters)
+    return engine
 
 
 class Database:

@@ -69,3 +69,22 @@ def decode_utf8(data: bytes, name: str) -> str:
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise UserError(f"{name}: not valid UTF-8 (line {line}); save the file as UTF-8") from None
+
+
+def refuse_nul_parameters(conn, cursor, statement, parameters, context, executemany) -> None:
+    """Before every statement: no string parameter carries a NUL byte. Reads need it as much as
+    writes (a lookup of a typed SKU with a NUL in it made PostgreSQL raise, a 500); writes of
+    mapped rows are already refused by ``refuse_nul_bytes`` with the field's name."""
+    if _has_nul(parameters):
+        raise UserError("a value contains a NUL byte; type plain text")
+
+
+def _has_nul(parameters) -> bool:
+    """Whether a string anywhere in the parameters (a dict, a tuple, a list of either) holds NUL."""
+    if isinstance(parameters, str):
+        return "\x00" in parameters
+    if isinstance(parameters, dict):
+        parameters = parameters.values()
+    elif not isinstance(parameters, (list, tuple)):
+        return False
+    return any(_has_nul(value) for value in parameters)

@@ -42,3 +42,13 @@ def test_decode_utf8_names_the_file_and_the_line():
     with pytest.raises(UserError) as err:
         decode_utf8(b"sku,name\nA,ok\nB,\xff\xfe\n", "products.csv")
     assert str(err.value).startswith("products.csv: not valid UTF-8 (line 3)")
+
+
+def test_no_statement_carries_a_nul_byte_reads_included(runtime, make_business):
+    """A lookup of typed text with a NUL in it (a SKU in a purchase-order line) is a UserError on
+    every backend; PostgreSQL raised DataError, a 500."""
+    from sqlalchemy import select
+    business = make_business(addons=["catalog"])
+    with pytest.raises(UserError, match="NUL byte"):
+        with runtime.session(business.id) as session:
+            session.scalar(select(Brand.id).where(Brand.name == "a\x00b"))
