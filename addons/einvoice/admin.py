@@ -99,7 +99,7 @@ class DocumentView(SecureModelView):
             def make(session):
                 if form.get("order_ref"):
                     from addons.sales.services import find_order
-                    from . import orders
+                    from .services import orders
                     order = find_order(session, form["order_ref"])
                     return orders.create_from_order(session, order.id, form.get("type") or "sales_invoice")
                 return documents.create_document(
