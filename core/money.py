@@ -232,7 +232,7 @@ def _known_currencies() -> frozenset:
 AMOUNT_PRECISION, AMOUNT_SCALE = 18, 4
 QUANTITY_PRECISION, QUANTITY_SCALE = 18, 4
 # (precision, scale) of the Rate columns
-TAX_RATE = (6, 4)        # a fraction: 0.1000 is 10 %
+TAX_RATE = (8, 6)        # a fraction: 0.100000 is 10 %, 0.08875 is 8.875 % (US sales tax)
 PERCENT = (5, 2)         # discounts: 12.50 is 12.5 %
 EXCHANGE_RATE = (18, 8)
 

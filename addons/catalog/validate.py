@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from core.errors import UserError
 from core.models import Business
-from core.money import AMOUNT_SCALE, minor_units, parse_decimal, parse_int
+from core.money import AMOUNT_SCALE, TAX_RATE, minor_units, parse_decimal, parse_int
 from core.text import clean_text
 
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$")
@@ -70,7 +70,7 @@ def optional_int(value, field, *, minimum=0, maximum=10_000_000) -> int | None:
 
 
 def rate(value, field="rate") -> Decimal:
-    number = parse_decimal(value, field=field, places=4, max_digits=1)
+    number = parse_decimal(value, field=field, places=TAX_RATE[1], max_digits=1)
     if not Decimal(0) <= number < 1:
         raise UserError(f"{field}: {value} must be a fraction between 0 and 1 (0.10 is 10 %)")
     return number
