@@ -66,7 +66,7 @@ class Field:
     """An input an action asks for (a reason, an amount, a date)."""
     name: str
     label: str
-    kind: str = "text"              # text, date, select, checkbox, number
+    kind: str = "text"              # text, date, select, checkbox, textarea
     value: str = ""
     options: tuple = ()             # (value, label) pairs for a select
     required: bool = False

@@ -22,7 +22,7 @@ from core.errors import UserError
 from core.web.context import db
 
 from . import services, states
-from .document import OrderDocument
+from .page import OrderDocument
 from .models import Order, Payment, PaymentTerm, Return
 
 
