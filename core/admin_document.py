@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 
 from flask_babel import format_datetime, get_locale, gettext, lazy_gettext
 from sqlalchemy import select
@@ -252,4 +253,22 @@ def _changes(entry) -> list:
     if entry.action != "update":
         return []
     before, after = entry.before or {}, entry.after or {}
-    return [(key.replace("_", " "), before.get(key), after.get(key)) for key in after]
+    return [(key.replace("_", " "), _show(before.get(key)), _show(after.get(key))) for key in after]
+
+
+def _show(value) -> str:
+    """An audit value (stored as JSON text) as a clerk reads it: '150000', not '150000.0000'."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        try:
+            return number(Decimal(value))
+        except InvalidOperation:
+            pass
+        if len(value) > 10 and value[4:5] == "-" and "T" in value:
+            try:
+                return when(datetime.fromisoformat(value))
+            except ValueError:
+                pass
+        return value.replace("_", " ")
+    return str(value)

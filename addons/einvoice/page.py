@@ -57,8 +57,9 @@ class FiscalDocument(DocumentPage):
                       dates=[(_l("Issue date"), when(doc.issue_date)), (_l("Due"), when(doc.due_date)),
                              (_l("Sent"), when(doc.sent_at)), (_l("Delivered"), when(doc.delivered_at)),
                              (_l("Paid"), when(doc.paid_at)), (_l("Cancelled"), when(doc.cancelled_at)),
-                             (_l("Customer PO"), doc.customer_po), (_l("Payment terms"), doc.payment_terms)],
-                      badges=[doc.currency, doc.language], notes=notes)
+                             (_l("Customer PO"), doc.customer_po), (_l("Payment terms"), doc.payment_terms),
+                             (_l("Currency"), doc.currency), (_l("Language"), doc.language)],
+                      notes=notes)
 
     def _act(self, doc, name, label, permission, style="secondary", fields=(), confirm=""):
         return Action(label, self.get_url(".act_view", id=doc.id), PERM + permission, {"act": name},

@@ -130,7 +130,7 @@ class OrderDocument(DocumentPage):
         return links
 
     def document_sections(self, order):
-        rows = [{"paid_on": when(p.paid_on), "kind": p.kind, "method": p.method.replace("_", " "),
+        rows = [{"paid_on": when(p.paid_on), "kind": p.kind.capitalize(), "method": p.method.replace("_", " "),
                  "amount": money(p.amount, order.currency), "reference": p.reference or ""} for p in order.payments]
         return [Table(_l("Payments"), PAYMENT_COLUMNS, rows, _l("No payments yet."))]
 
