@@ -67,7 +67,7 @@ class Field:
     """An input an action asks for (a reason, an amount, a date)."""
     name: str
     label: str
-    kind: str = "text"              # text, date, select, checkbox, textarea
+    kind: str = "text"              # text, date, select, checkbox, textarea, file
     value: str = ""
     options: tuple = ()             # (value, label) pairs for a select
     required: bool = False
