@@ -19,6 +19,8 @@ from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import tools as sqla_tools
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.model.form import converts
 from flask_admin.helpers import flash_errors, get_redirect_target
 from flask_login import current_user
 from sqlalchemy import select
@@ -146,6 +148,14 @@ class ServiceForms:
         return self._save(lambda s: self.service_update(s, model.id, **self.form_values(form))) is not None
 
 
+class ExactDecimalConverter(AdminModelConverter):
+    """Decimal form fields for core.money's column types (Flask-Admin knows only Numeric by name)."""
+
+    @converts("core.money.ExactDecimal")
+    def handle_exact_decimal(self, column, field_args, **extra):
+        return self.handle_decimal_types(column, field_args, **extra)
+
+
 class SecureModelView(SecureAccess, ModelView):
     """The one base for model views: secure, business-fenced, count-free paging.
 
@@ -154,6 +164,7 @@ class SecureModelView(SecureAccess, ModelView):
     """
 
     business_column: str | None = None
+    model_form_converter = ExactDecimalConverter
     simple_list_pager = True          # no COUNT(*) per page
     page_size = 50
     can_set_page_size = True
@@ -266,6 +277,12 @@ class SecureModelView(SecureAccess, ModelView):
         response.set_data("".join(response.response))
         return response
 
+    # ------------------------------------------------------------ other addons' panels
+    def render(self, template, **kwargs):
+        if template == self.details_template and kwargs.get("model") is not None:
+            kwargs.setdefault("detail_panels", detail_panels(self.admin, kwargs["model"]))
+        return super().render(template, **kwargs)
+
     # ------------------------------------------------------------ errors
     def handle_view_exception(self, exc):
         if isinstance(exc, UserError):
@@ -320,6 +337,16 @@ class AddonAdmin:
         for view in views:
             self.add_view(view)
 
+    def add_detail_panel(self, model, render):
+        """Show ``render(session, row)`` (text, or None for nothing) on the detail page of another addon's model.
+
+        How an addon adds to a page it does not own without that addon importing
+        it: the page's owner only prints ``detail_panels``. Shown only where
+        this addon is enabled for the current business.
+        """
+        panels = self._admin.__dict__.setdefault("tessera_detail_panels", {})
+        panels.setdefault(model, []).append((self._addon, render))
+
     def __getattr__(self, name):
         return getattr(self._admin, name)
 
@@ -340,6 +367,17 @@ def register_addon_views(admin, runtime) -> list[str]:
                  AdminContext(runtime=runtime, registry=runtime.registry, addon=name, category=label))
         done.append(name)
     return done
+
+
+def detail_panels(admin, row) -> list[str]:
+    """The texts that enabled addons add to ``row``'s detail page (see ``AddonAdmin.add_detail_panel``)."""
+    found = []
+    for addon, render in getattr(admin, "tessera_detail_panels", {}).get(type(row), ()):
+        if addon_enabled(addon):
+            text = render(db(), row)
+            if text:
+                found.append(text)
+    return found
 
 
 def fenced_get(session, model, ident):

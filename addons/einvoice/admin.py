@@ -17,6 +17,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
 from sqlalchemy import func, or_, select
 
+from addons.sales.models import Order
 from core.admin import SecureModelView, SecureView, run_service
 from core.admin_document import extend_document
 from core.errors import UserError
@@ -29,6 +30,7 @@ from .models import (DOC_TYPE_LABELS, DOC_TYPES, STATES, SUBMISSION_STATES, Deli
                      Series, Submission)
 from .page import FiscalDocument, order_actions, order_links
 from .services import corrections, documents, issue, numbering, sending, submission
+from .services.return_credits import pending_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -316,3 +318,5 @@ def register(admin, ctx):
     admin.add_view(SubmissionView(Submission, ctx.session, name="Submissions", endpoint="einvoice_submission"))
     admin.add_view(ProviderConfigView(ProviderConfig, ctx.session, name="Providers", endpoint="einvoice_provider"))
     admin.add_view(BulkProgressView(name="Bulk progress", endpoint="einvoice_progress"))
+    # The order's page (sales) says when a return left its invoice uncorrected; sales does not import einvoice.
+    admin.add_detail_panel(Order, pending_text)

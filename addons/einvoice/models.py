@@ -12,16 +12,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, LargeBinary,
-                        Numeric, String, Text, UniqueConstraint, text)
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, LargeBinary, String, Text,
+                        UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.audit import Audited
 from core.db import Base, BusinessScoped, TimestampMixin, utcnow
+from core.money import EXCHANGE_RATE, PERCENT, TAX_RATE, Amount, Quantity, Rate, scaled_check
 
 from .totals import tax_breakdown
-
-MONEY = Numeric(18, 4)
 
 DOC_TYPES = ("vat_invoice", "sales_invoice", "credit_note", "adjustment_invoice", "replacement_invoice",
              "receipt")
@@ -108,11 +107,11 @@ class Document(Audited, BusinessScoped, TimestampMixin, Base):
     issue_date: Mapped[date | None] = mapped_column(Date)
     due_date: Mapped[date | None] = mapped_column(Date)
     payment_terms: Mapped[str] = mapped_column(String(200), default="")
-    early_discount_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    early_discount_percent: Mapped[Decimal | None] = mapped_column(Rate(*PERCENT))
     early_discount_days: Mapped[int | None] = mapped_column(Integer)
     customer_po: Mapped[str | None] = mapped_column(String(64))
     currency: Mapped[str] = mapped_column(String(3))
-    exchange_rate: Mapped[Decimal] = mapped_column(Numeric(18, 8), default=Decimal(1))
+    exchange_rate: Mapped[Decimal] = mapped_column(Rate(*EXCHANGE_RATE), default=Decimal(1))
     language: Mapped[str] = mapped_column(String(8), default="en")
     seller: Mapped[dict] = mapped_column(JSON, default=dict)
     buyer: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -121,10 +120,13 @@ class Document(Audited, BusinessScoped, TimestampMixin, Base):
     buyer_country: Mapped[str | None] = mapped_column(String(2))
     payment_method: Mapped[str] = mapped_column(String(16), default="bank_transfer")
     notes: Mapped[str] = mapped_column(Text, default="")
-    subtotal: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
-    tax_total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
-    total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    subtotal: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
+    tax_total: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
+    total: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
     rounding: Mapped[str] = mapped_column(String(8), default="line")
+    # Frozen like ``rounding``: unit prices include the tax (the order's flag), so totals are computed
+    # the way the order computed what the customer was charged; corrections keep the original's.
+    prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=False)
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     xml: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     issued_at: Mapped[datetime | None] = mapped_column()
@@ -137,6 +139,8 @@ class Document(Audited, BusinessScoped, TimestampMixin, Base):
     lines: Mapped[list["DocumentLine"]] = relationship(back_populates="document", cascade="all, delete-orphan",
                                                        order_by="DocumentLine.position")
     corrects: Mapped["Document | None"] = relationship(remote_side="Document.id", foreign_keys=[corrects_id])
+    # What the authority answered (its codes print in the QR); read-only here, written by ``submission``.
+    submissions: Mapped[list["Submission"]] = relationship(viewonly=True, order_by="Submission.id")
 
     @property
     def is_draft(self) -> bool:
@@ -156,21 +160,22 @@ class Document(Audited, BusinessScoped, TimestampMixin, Base):
 
 class DocumentLine(BusinessScoped, Base):
     __tablename__ = "einvoice_document_line"
-    __table_args__ = (CheckConstraint("discount_percent >= 0 AND discount_percent <= 100", name="discount"),
+    __table_args__ = (CheckConstraint(scaled_check("discount_percent >= 0 AND discount_percent <= :hundred",
+                                                   Rate(*PERCENT), hundred=100), name="discount"),
                       UniqueConstraint("document_id", "position"))
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("einvoice_document.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     sku: Mapped[str | None] = mapped_column(String(64))
     description: Mapped[str] = mapped_column(String(500))
-    quantity: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    quantity: Mapped[Decimal] = mapped_column(Quantity())
     unit: Mapped[str] = mapped_column(String(8), default="C62")
-    unit_price: Mapped[Decimal] = mapped_column(Numeric(18, 4))
-    discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
-    tax_rate: Mapped[Decimal | None] = mapped_column(Numeric(6, 4))
+    unit_price: Mapped[Decimal] = mapped_column(Amount())
+    discount_percent: Mapped[Decimal] = mapped_column(Rate(*PERCENT), default=Decimal(0))
+    tax_rate: Mapped[Decimal | None] = mapped_column(Rate(*TAX_RATE))
     tax_category: Mapped[str] = mapped_column(String(4), default="S")
-    net_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
-    tax_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    net_amount: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
+    tax_amount: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
 
     document: Mapped[Document] = relationship(back_populates="lines")
 
@@ -245,3 +250,28 @@ class Delivery(BusinessScoped, Base):
 
     def __str__(self):
         return f"to {self.to}"
+
+
+class ReturnCredit(BusinessScoped, Base):
+    """A return received on an invoiced order, and the credit note that corrects the invoice for it.
+
+    ``credit_note_id`` is NULL while the invoice is not corrected yet (setting
+    ``credit_on_return`` off, or the credit job not done or failed): the order's
+    page says so. Sales knows nothing of this table; einvoice fills it from
+    ``sales.return_received``.
+    """
+    __tablename__ = "einvoice_return_credit"
+    __table_args__ = (UniqueConstraint("business_id", "return_id"),
+                      Index("ix_einvoice_return_credit_order", "business_id", "order_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("sales_return.id", ondelete="RESTRICT"))
+    return_number: Mapped[str] = mapped_column(String(32))
+    order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id", ondelete="RESTRICT"))
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("einvoice_document.id", ondelete="RESTRICT"))
+    credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("einvoice_document.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    invoice: Mapped[Document] = relationship(foreign_keys=[invoice_id])
+
+    def __str__(self):
+        return f"return {self.return_number}"
