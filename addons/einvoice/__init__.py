@@ -3,7 +3,7 @@
 Imports go one way, down this picture; nothing imports upwards, not even inside a
 function (``tests/addons/einvoice/test_layers.py`` checks it):
 
-    admin  forms  cli  jobs  events  demo        thin callers: screens, commands, jobs, handlers
+    admin  page  forms  cli  jobs  events  demo  thin callers: screens (page: the document page), commands, jobs, handlers
                         |
     services/    documents  issue  numbering  orders  corrections  submission  sending  enable
                         |

@@ -19,14 +19,16 @@ from sqlalchemy import func, or_, select
 
 from addons.sales.models import Order
 from core.admin import SecureModelView, SecureView, run_service
+from core.admin_document import extend_document
 from core.errors import UserError
 from core.models import OutboxJob
 from core.web.context import current_business_id, current_runtime, db
 
-from . import providers, totals
+from . import providers
 from .forms import parse_buyer, parse_lines
 from .models import (DOC_TYPE_LABELS, DOC_TYPES, STATES, SUBMISSION_STATES, Delivery, Document, ProviderConfig,
                      Series, Submission)
+from .page import FiscalDocument, order_actions, order_links
 from .services import corrections, documents, issue, numbering, sending, submission
 from .services.return_credits import pending_text
 
@@ -48,11 +50,10 @@ def _date(value, label):
         raise UserError(f"{label}: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-class DocumentView(SecureModelView):
+class DocumentView(FiscalDocument, SecureModelView):
     addon = "einvoice"
     permission = "einvoice.document"
     allow_create = allow_edit = allow_delete = False  # drafts are made on /new/, documents change by actions
-    details_template = "einvoice/web/document_details.html"
     list_template = "einvoice/web/document_list.html"
     column_list = ("display_number", "type", "state", "issue_date", "buyer_name", "buyer_country", "total",
                    "currency", "created_at")
@@ -195,19 +196,6 @@ class DocumentView(SecureModelView):
         self._require("send")
         self._enqueue_each(ids, "einvoice.send_document", "sent")
 
-    def render(self, template, **kwargs):
-        if template == self.details_template and kwargs.get("model") is not None:
-            doc = kwargs["model"]
-            session = db()
-            kwargs.update(doc=doc, lines=doc.lines, taxes=totals.tax_breakdown(doc),
-                          submissions=submission.history(session, doc.id),
-                          deliveries=sending.deliveries(session, doc.id), labels=DOC_TYPE_LABELS,
-                          corrected=doc.corrects, can_issue=self.allowed("issue"), can_send=self.allowed("send"),
-                          can_correct=self.allowed("correct"), can_edit=self.allowed("edit"),
-                          needs_agreement={t: issue.needs_buyer_agreement(session, t) for t in
-                                           ("credit_note", "adjustment_invoice", "replacement_invoice")},
-                          has_xml=session.scalar(select(Document.xml.is_not(None)).where(Document.id == doc.id)))
-        return super().render(template, **kwargs)
 
 
 class SeriesView(SecureModelView):
@@ -324,6 +312,7 @@ def register(admin, ctx):
     if app is not None and "einvoice_public" not in app.blueprints:
         app.register_blueprint(public)
     admin.add_view(DocumentView(Document, ctx.session, name="Documents", endpoint="einvoice_document"))
+    extend_document(admin, "sales_order", "einvoice", links=order_links, actions=order_actions)
     admin.add_view(SeriesView(Series, ctx.session, name="Series", endpoint="einvoice_series"))
     admin.add_view(GapReportView(name="Gap report", endpoint="einvoice_gaps"))
     admin.add_view(SubmissionView(Submission, ctx.session, name="Submissions", endpoint="einvoice_submission"))

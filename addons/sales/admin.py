@@ -15,13 +15,14 @@ from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterInList, DateTimeBetweenFilter
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 
 from core.admin import SecureModelView, run_service
 from core.errors import UserError
 from core.web.context import db
 
 from . import services, states
+from .page import OrderDocument
 from .models import Order, Payment, PaymentTerm, Return
 
 
@@ -32,11 +33,10 @@ def _choices(values, labels=None):
 
 
 
-class OrderView(SecureModelView):
+class OrderView(OrderDocument, SecureModelView):
     addon = "sales"
     permission = "sales.order"
     allow_create = allow_edit = allow_delete = False   # orders change through their actions only
-    details_template = "sales/order_details.html"
     column_list = ("number", "created_at", "channel", "external_ref", "partner", "label", "state",
                    "payment_status", "fulfilment_status", "total", "currency")
     column_labels = {"partner": "Customer", "label": "Status", "external_ref": "External ref",
@@ -51,13 +51,6 @@ class OrderView(SecureModelView):
                                                                       states.PAYMENT_LABELS)),
         DateTimeBetweenFilter(Order.created_at, "Created"),
     )
-    column_details_list = ("number", "label", "state", "payment_status", "fulfilment_status", "channel",
-                           "external_ref", "customer_po", "partner", "order_date", "payment_term_code",
-                           "due_date", "currency", "prices_include_tax", "subtotal", "discount_total",
-                           "tax_total", "shipping_fee", "shipping_paid_by", "total", "cod_amount", "amount_paid",
-                           "amount_refunded", "amount_credited", "early_discount", "note", "cancel_reason",
-                           "confirmed_at", "completed_at", "cancelled_at", "created_at")
-
     def search_placeholder(self):
         return "Order number or external reference (exact)"
 
@@ -141,14 +134,6 @@ class OrderView(SecureModelView):
              f"return received on {order.number}")
         return self._back(order.id)
 
-    def render(self, template, **kwargs):
-        if template == self.details_template and kwargs.get("model") is not None:
-            order = kwargs["model"]
-            kwargs.update(order_lines=order.lines, order_payments=order.payments, states=states,
-                          order_returns=db().scalars(select(Return).where(Return.order_id == order.id)
-                                                     .order_by(Return.id)).all(),
-                          can_edit=self.allowed("edit"), today=date.today().isoformat())
-        return super().render(template, **kwargs)
 
 
 def _date(value):

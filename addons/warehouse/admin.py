@@ -25,6 +25,7 @@ from core.web.context import db
 from . import services as wh
 from .models import (COUNT_STATES, MOVE_KINDS, PO_STATES, PurchaseOrder, ReorderPoint, StockBalance, StockCount,
                      StockMove, SupplierProduct, Warehouse)
+from .page import CountDocument, PurchaseDocument
 from .services.purchasing import STATE_LABELS as PO_LABELS
 
 
@@ -84,11 +85,10 @@ class StockMoveView(SecureModelView):
         return query, count_query, joins, count_joins
 
 
-class PurchaseOrderView(SecureModelView):
+class PurchaseOrderView(PurchaseDocument, SecureModelView):
     addon = "warehouse"
     permission = "warehouse.purchase"
     allow_edit = allow_delete = False
-    details_template = "warehouse/po_details.html"
     column_list = ("number", "created_at", "supplier", "warehouse", "state", "expected_date", "currency", "origin")
     column_default_sort = ("created_at", True)
     column_sortable_list = ("created_at", "number")
@@ -156,18 +156,12 @@ class PurchaseOrderView(SecureModelView):
             flash(f"unknown action {name!r}", "error")
         return self._back(order.id)
 
-    def render(self, template, **kwargs):
-        if template == self.details_template and kwargs.get("model") is not None:
-            kwargs.update(order=kwargs["model"], labels=PO_LABELS, can_edit=self.allowed("edit"),
-                          can_receive=self.allowed("receive"))
-        return super().render(template, **kwargs)
 
 
-class StockCountView(SecureModelView):
+class StockCountView(CountDocument, SecureModelView):
     addon = "warehouse"
     permission = "warehouse.count"
     allow_edit = allow_delete = False
-    details_template = "warehouse/count_details.html"
     column_list = ("number", "created_at", "warehouse", "state", "started_at", "applied_at", "note")
     column_default_sort = ("created_at", True)
     column_sortable_list = ("created_at",)
@@ -205,11 +199,6 @@ class StockCountView(SecureModelView):
             flash(f"unknown action {name!r}", "error")
         return self._back(count.id)
 
-    def render(self, template, **kwargs):
-        if template == self.details_template and kwargs.get("model") is not None:
-            kwargs.update(count=kwargs["model"], variance=wh.variance_report(db(), kwargs["model"].id),
-                          can_edit=self.allowed("edit"), can_apply=self.allowed("apply"))
-        return super().render(template, **kwargs)
 
 
 class ReorderPointView(SecureModelView):

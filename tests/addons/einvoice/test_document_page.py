@@ -1,0 +1,81 @@
+"""The fiscal document's page and einvoice's part of the order page (core.admin_document)."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from addons.einvoice.models import Document
+from tests.addons.sales.test_document_page import _part
+from tests.web.conftest import app, client_for, make_user  # noqa: F401  fixtures
+
+
+def _page(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_invoice_page_shows_every_part_and_its_credit_note(shop, make_user, client_for):  # noqa: F811
+    email = make_user(shop.business)
+    client = client_for(email)
+    doc_id = shop.draft()
+    page = _page(client, f"/admin/einvoice_document/details/?id={doc_id}")
+    assert re.search(r'tessera-stage-current"[^>]*>Draft<', page) and ">Issue<" in _part(page, "doc-actions")
+    client.post(f"/admin/einvoice_document/act/?id={doc_id}", {"act": "issue"})
+    client.post(f"/admin/einvoice_document/act/?id={doc_id}", {"act": "credit", "reason": "damaged"})
+    page = _page(client, f"/admin/einvoice_document/details/?id={doc_id}")
+    number = shop.doc(doc_id).display_number
+    assert number in _part(page, "doc-number") and "Đông Á" in _part(page, "doc-party")
+    assert re.search(r'tessera-stage-done"[^>]*>Draft<', page) and re.search(r'tessera-stage-current"[^>]*>Issued<', page)
+    actions = _part(page, "doc-actions")
+    assert "Send to buyer" in actions and "Cancel (issue a full credit note)" in actions and ">Issue<" not in actions
+    assert "Widget" in _part(page, "doc-lines") and "₫100,000" in _part(page, "doc-lines")
+    totals = _part(page, "doc-totals")
+    assert "₫200,000" in totals and "₫20,000" in totals and "₫220,000" in totals
+    related = _part(page, "doc-related")
+    assert "Correction" in related and "Credit note draft #" in related and "PDF" in related
+    timeline = _part(page, "doc-timeline")
+    assert "document is now issued" in timeline and email in timeline
+    with shop.session() as s:
+        credit = s.scalar(select(Document).where(Document.corrects_id == doc_id))
+    credit_page = _page(client, f"/admin/einvoice_document/details/?id={credit.id}")
+    assert f"Corrects {number}: damaged" in credit_page and number in _part(credit_page, "doc-related")
+
+
+def test_refused_action_other_business_and_missing_permission(shop, shop_factory, make_user, client_for):  # noqa: F811
+    doc_id = shop.draft()
+    shop.issue(doc_id)
+    client = client_for(make_user(shop.business))
+    refused = client.post(f"/admin/einvoice_document/act/?id={doc_id}", {"act": "cancel", "reason": ""},
+                          follow_redirects=True).get_data(as_text=True)
+    assert 'id="doc-number"' in refused and "needs its reason" in refused and shop.doc(doc_id).state == "issued"
+    theirs = shop_factory().draft()
+    assert client.get(f"/admin/einvoice_document/details/?id={theirs}").status_code == 404
+    reader = client_for(make_user(shop.business, permissions=["einvoice.document.read", "einvoice.document.edit"]))
+    page = _page(reader, f"/admin/einvoice_document/details/?id={doc_id}")
+    assert "Mark paid" in page and "Send to buyer" not in page and "Cancel (issue" not in page
+    reader.post(f"/admin/einvoice_document/act/?id={doc_id}", {"act": "cancel", "reason": "no"})
+    assert shop.doc(doc_id).state == "issued"
+
+
+def test_order_page_links_its_invoices_and_offers_to_create_one(shop, make_user, client_for):  # noqa: F811
+    order_id = shop.order()
+    client = client_for(make_user(shop.business))
+    page = _page(client, f"/admin/sales_order/details/?id={order_id}")
+    assert "Create invoice" in _part(page, "doc-actions")
+    made = client.post("/admin/einvoice_document/draft/", {"order_ref": _order_number(shop, order_id),
+                                                           "type": "sales_invoice"})
+    assert made.status_code == 302
+    page = _page(client, f"/admin/sales_order/details/?id={order_id}")
+    assert "Create invoice" not in page and "Sales invoice draft #" in _part(page, "doc-related")
+    with shop.session() as s:
+        doc = s.scalar(select(Document).where(Document.order_id == order_id))
+    assert _order_number(shop, order_id) in _part(_page(client, f"/admin/einvoice_document/details/?id={doc.id}"),
+                                                  "doc-related")
+
+
+def _order_number(shop, order_id):
+    from addons.sales.services import get_order
+    with shop.session() as s:
+        return get_order(s, order_id).number
