@@ -24,6 +24,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .addons.errors import AddonError
+from .admin_formatting import FormattedColumns
 from .db import BusinessScoped
 from .errors import UserError
 from .web.context import addon_enabled, can, current_business_id, db, request_session
@@ -146,8 +147,9 @@ class ServiceForms:
         return self._save(lambda s: self.service_update(s, model.id, **self.form_values(form))) is not None
 
 
-class SecureModelView(SecureAccess, ModelView):
-    """The one base for model views: secure, business-fenced, count-free paging.
+class SecureModelView(SecureAccess, FormattedColumns, ModelView):
+    """The one base for model views: secure, business-fenced, count-free paging, formatted columns
+    (core.admin_formatting).
 
     Models that are not ``BusinessScoped`` but carry a ``business_id`` column (the
     audit log, jobs) name it in ``business_column`` and are fenced here instead.
