@@ -18,11 +18,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
 
 from core.errors import UserError
-from core.money import format_money, quantize
+from core import formatting
+from core.money import quantize
 from core.pdf import font_stack, render_pdf
 
 from ..totals import tax_breakdown
@@ -124,20 +123,20 @@ def document_context(document, style: BusinessStyle) -> dict:
     currency = document.currency
 
     def money(amount) -> str:
-        return "" if amount is None else format_money(amount, currency, str(locale))
+        return formatting.amount(amount, currency, str(locale))
 
     def day(value) -> str:
-        return format_date(value, "medium", locale=locale) if isinstance(value, date) else ""
+        return formatting.date_(value, str(locale)) if isinstance(value, date) else ""
 
     def rate(value, category: str = "S") -> str:
         if value is None or category == "E":
             return labels["exempt"]
         if category == "AE":
             return labels["reverse_charge"]
-        return format_percent(Decimal(value), "#,##0.##%", locale=locale)
+        return formatting.rate(value, str(locale))
 
     def number(value) -> str:
-        return format_decimal(Decimal(value).normalize(), "#,##0.####", locale=locale)
+        return formatting.quantity(value, str(locale))
 
     lines = [{
         "position": getattr(line, "position", i + 1) or i + 1,
