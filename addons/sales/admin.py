@@ -13,6 +13,7 @@ from datetime import date
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
+from flask_babel import lazy_gettext as _l
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterInList, DateTimeBetweenFilter
 from sqlalchemy import or_, select
@@ -38,6 +39,9 @@ register_labels("payment_status", states.PAYMENT_LABELS)
 register_labels("fulfilment_status", states.FULFILMENT_LABELS)
 register_labels("payment_method", {"ewallet": "E-wallet", states.RETURN_CREDIT: "Return credit"})
 register_labels("return_state", {"draft": "Draft", "received": "Received"})
+register_labels("channel", {"web": _l("Web shop"), "shopee": "Shopee", "lazada": "Lazada", "tiktok": "TikTok Shop",
+                            "phone": _l("Phone"), "facebook": "Facebook", "counter": _l("Shop counter"),
+                            "manual": _l("Manual")})
 STATE_COLOURS = {states.NEW: "info", states.PROCESSING: "warning", states.COMPLETED: "success",
                  states.CANCELLED: "secondary"}
 
