@@ -19,12 +19,13 @@ from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import tools as sqla_tools
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.model.form import converts
 from flask_admin.helpers import flash_errors, get_redirect_target
 from flask_login import current_user
 from sqlalchemy import select
 
 from .addons.errors import AddonError
-from .admin_formatting import FormattedColumns
+from .admin_formatting import FormattedColumns, FormattingConverter
 from .db import BusinessScoped
 from .errors import UserError
 from .web.context import addon_enabled, can, current_business_id, db, request_session
@@ -147,6 +148,15 @@ class ServiceForms:
         return self._save(lambda s: self.service_update(s, model.id, **self.form_values(form))) is not None
 
 
+class ExactDecimalConverter(FormattingConverter):
+    """Decimal form fields for core.money's column types (Flask-Admin knows only Numeric by name),
+    shown as plain decimals like every Numeric (core.admin_formatting)."""
+
+    @converts("core.money.ExactDecimal")
+    def handle_exact_decimal(self, column, field_args, **extra):
+        return self.handle_decimal_types(column, field_args, **extra)
+
+
 class SecureModelView(SecureAccess, FormattedColumns, ModelView):
     """The one base for model views: secure, business-fenced, count-free paging, formatted columns
     (core.admin_formatting).
@@ -156,6 +166,7 @@ class SecureModelView(SecureAccess, FormattedColumns, ModelView):
     """
 
     business_column: str | None = None
+    model_form_converter = ExactDecimalConverter
     simple_list_pager = True          # no COUNT(*) per page
     page_size = 50
     can_set_page_size = True

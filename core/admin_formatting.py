@@ -85,7 +85,8 @@ EXPORT_TYPE_FORMATTERS = {
 
 
 class FormattedColumns:
-    """Mixed into the secure base view: one formatting path for lists, details, exports, forms."""
+    """Mixed into the secure base view: one formatting path for lists, details and exports
+    (its form converter, core.admin.ExactDecimalConverter, extends FormattingConverter)."""
 
     column_kinds: dict = {}           # Decimal column -> "amount" | "quantity" | "rate"
     currency_attr: str = "currency"   # dotted path from the row to its currency code
@@ -93,7 +94,6 @@ class FormattedColumns:
     status_column: str | None = None  # the list's one status column, shown as a badge
     status_kind: str | None = None    # code_label kind of the status codes (default: the column name)
     status_colours: dict = {}         # status code -> badge colour (success, warning, danger, info, ...)
-    model_form_converter = FormattingConverter
     column_type_formatters_export = EXPORT_TYPE_FORMATTERS
 
     @pass_context

@@ -49,6 +49,13 @@ def process_revision_directives(ctx, revision, directives):
         directives[:] = []
 
 
+def render_item(type_, obj, autogen_context):
+    """A revision using core.money's column types imports core.money (Alembic writes the name, not the import)."""
+    if type_ == "type" and type(obj).__module__ == "core.money":
+        autogen_context.imports.add("import core.money")
+    return False  # Alembic's own rendering
+
+
 def target_metadata():
     """All tables, or for one owner's revision only its tables and the tables they reference.
 
@@ -83,6 +90,7 @@ def _configure(connection):
         include_name=include_name,
         include_object=include_object,
         process_revision_directives=process_revision_directives,
+        render_item=render_item,
         render_as_batch=True,  # SQLite needs table copies for most ALTERs
         compare_type=True,
         transaction_per_migration=False,
