@@ -20,7 +20,6 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import tools as sqla_tools
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.fields import QuerySelectField
-from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model.form import converts
 from flask_admin.helpers import flash_errors, get_redirect_target
 from flask_admin.model.fields import AjaxSelectField
@@ -30,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import DecimalField, IntegerField, PasswordField, StringField, TextAreaField
 
 from .addons.errors import AddonError
+from .admin_formatting import FormattedColumns, FormattingConverter
 from .db import BusinessScoped, describe_integrity_error, key_fits
 from .errors import UserError
 from .money import parse_decimal, parse_int
@@ -181,16 +181,18 @@ class ServiceForms:
         return self._save(lambda s: self.service_update(s, model.id, **self.form_values(form))) is not None
 
 
-class ExactDecimalConverter(AdminModelConverter):
-    """Decimal form fields for core.money's column types (Flask-Admin knows only Numeric by name)."""
+class ExactDecimalConverter(FormattingConverter):
+    """Decimal form fields for core.money's column types (Flask-Admin knows only Numeric by name),
+    shown as plain decimals like every Numeric (core.admin_formatting)."""
 
     @converts("core.money.ExactDecimal")
     def handle_exact_decimal(self, column, field_args, **extra):
         return self.handle_decimal_types(column, field_args, **extra)
 
 
-class SecureModelView(SecureAccess, ModelView):
-    """The one base for model views: secure, business-fenced, count-free paging.
+class SecureModelView(SecureAccess, FormattedColumns, ModelView):
+    """The one base for model views: secure, business-fenced, count-free paging, formatted columns
+    (core.admin_formatting).
 
     Models that are not ``BusinessScoped`` but carry a ``business_id`` column (the
     audit log, jobs) name it in ``business_column`` and are fenced here instead.

@@ -25,35 +25,30 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import format_datetime, get_locale, gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
 from .audit import history
-from .money import format_money
 from .models import User
+from .web import formatting as web_formatting
 from .web.context import addon_enabled, can, db
 
 
 def money(amount, currency: str) -> str:
-    """The one call documents make to show an amount (switch formatters here)."""
-    if amount is None:
-        return ""
-    return format_money(amount, currency, str(get_locale() or "en"))
+    """The one call documents make to show an amount: the core formatter, in the user's locale."""
+    return "" if amount is None else web_formatting.amount(amount, currency)
 
 
 def number(value) -> str:
-    """A quantity or rate without trailing zeros ('2', '0.5'), never in exponent form."""
-    if value is None:
-        return ""
-    return format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
+    """A quantity in the user's locale, never in exponent form."""
+    return "" if value is None else web_formatting.quantity(value)
 
 
 def when(value) -> str:
+    """A date, or a moment in the business's time zone without microseconds."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        return format_datetime(value, "short")
-    return value.isoformat()
+    return web_formatting.datetime_(value) if isinstance(value, datetime) else web_formatting.date_(value)
 
 
 @dataclass(frozen=True)

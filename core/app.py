@@ -20,7 +20,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 
 from .errors import ConfigError
 from .login import LoginThrottle
-from .web import context
+from .web import context, formatting
 from .web.security import TrustedProxies, add_security_headers, csp_nonce
 from .web.views import LANGUAGES, bp, load_user
 
@@ -112,6 +112,7 @@ def init_extensions(app: Flask) -> None:
     login.user_loader(load_user)
 
     app.register_blueprint(bp)
+    formatting.install(app)
     app.teardown_appcontext(context.close_db)
     app.teardown_appcontext(context.close_system_session)
 

@@ -42,6 +42,7 @@ class ProductView(ServiceForms, SecureModelView):
     column_list = ("sku", "name", "category", "brand", "tax_class", "sale_price", "cost_price", "margin",
                    "margin_pct", "active")
     column_labels = {"margin_pct": "Margin %"}
+    code_columns = {"unit": "unit"}
     column_default_sort = ("name", False)
     column_sortable_list = ("sku", "name")        # (business_id, sku) and (business_id, name) indexes
     column_searchable_list = ("sku", "name", "barcode")

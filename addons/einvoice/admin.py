@@ -21,6 +21,7 @@ from addons.sales.models import Order
 from core.admin import SecureModelView, SecureView, run_service
 from core.admin_document import extend_document
 from core.errors import UserError
+from core.formatting import register_labels
 from core.models import OutboxJob
 from core.web.context import current_business_id, current_runtime, db
 
@@ -50,16 +51,23 @@ def _date(value, label):
         raise UserError(f"{label}: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
+register_labels("document_type", DOC_TYPE_LABELS)
+STATE_COLOURS = {"draft": "info", "issued": "primary", "sent": "primary", "delivered": "warning",
+                 "paid": "success", "cancelled": "secondary", "pending": "info", "sending": "warning",
+                 "accepted": "success", "rejected": "danger", "unknown": "warning"}
+
+
 class DocumentView(FiscalDocument, SecureModelView):
     addon = "einvoice"
     permission = "einvoice.document"
     allow_create = allow_edit = allow_delete = False  # drafts are made on /new/, documents change by actions
     list_template = "einvoice/web/document_list.html"
     column_list = ("display_number", "type", "state", "issue_date", "buyer_name", "buyer_country", "total",
-                   "currency", "created_at")
-    column_labels = {"display_number": "Number", "buyer_name": "Buyer", "buyer_country": "Country"}
-    column_formatters = {"display_number": lambda v, c, m, n: m.display_number or f"draft #{m.id}",
-                         "type": lambda v, c, m, n: DOC_TYPE_LABELS.get(m.type, m.type)}
+                   "created_at")
+    column_labels = {"display_number": "Number", "buyer_name": "Buyer", "buyer_country": "Country", "state": "Status"}
+    column_formatters = {"display_number": lambda v, c, m, n: m.display_number or f"draft #{m.id}"}
+    code_columns = {"type": "document_type"}
+    status_column, status_kind, status_colours = "state", "einvoice_state", STATE_COLOURS
     column_default_sort = ("created_at", True)
     column_sortable_list = ("created_at", "issue_date", "display_number", "buyer_name")  # each indexed
     column_filters = (
@@ -203,6 +211,7 @@ class SeriesView(SecureModelView):
     permission = "einvoice.series"
     allow_delete = False  # numbers refer to it; deactivate instead
     column_list = ("code", "doc_type", "name", "number_format", "active")
+    code_columns = {"doc_type": "document_type"}
     form_columns = ("doc_type", "code", "name", "number_format", "active")
     form_choices = {"doc_type": _choices(DOC_TYPES, DOC_TYPE_LABELS)}
 
@@ -234,6 +243,7 @@ class SubmissionView(SecureModelView):
     allow_create = allow_edit = allow_delete = False
     column_list = ("created_at", "document", "provider", "action", "state", "authority_code", "reason", "attempts",
                    "last_error")
+    status_column, status_kind, status_colours = "state", "submission_state", STATE_COLOURS
     column_default_sort = ("created_at", True)
     column_sortable_list = ("created_at",)
     column_filters = (FilterEqual(Submission.state, "State", options=_choices(SUBMISSION_STATES)),)
@@ -247,6 +257,7 @@ class ProviderConfigView(SecureModelView):
     addon = "einvoice"
     permission = "einvoice.provider"
     column_list = ("doc_type", "provider", "active")
+    code_columns = {"doc_type": "document_type"}
     form_columns = ("doc_type", "provider", "active")
     form_choices = {"doc_type": _choices(DOC_TYPES, DOC_TYPE_LABELS)}
 

@@ -17,6 +17,7 @@ class PartnerView(ServiceForms, SecureModelView):
     service_create = staticmethod(services.create_partner)
     service_update = staticmethod(services.update_partner)
     column_list = ("name", "kind", "country", "tax_id", "email", "phone", "is_customer", "is_supplier", "active")
+    code_columns = {"kind": "partner_kind"}
     column_default_sort = ("name", False)
     column_sortable_list = ("name",)            # (business_id, name) index
     column_searchable_list = ("name", "email", "phone", "tax_id")

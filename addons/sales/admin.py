@@ -13,12 +13,14 @@ from datetime import date
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
+from flask_babel import lazy_gettext as _l
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterInList, DateTimeBetweenFilter
 from sqlalchemy import or_
 
 from core.admin import SecureModelView, run_service
 from core.errors import UserError
+from core.formatting import register_labels
 from core.web.context import db
 
 from . import services, states
@@ -33,14 +35,30 @@ def _choices(values, labels=None):
 
 
 
+register_labels("order_state", states.STATE_LABELS)
+register_labels("payment_status", states.PAYMENT_LABELS)
+register_labels("fulfilment_status", states.FULFILMENT_LABELS)
+register_labels("payment_method", {"ewallet": "E-wallet", states.RETURN_CREDIT: "Return credit"})
+register_labels("return_state", {"draft": "Draft", "received": "Received"})
+register_labels("channel", {"web": _l("Web shop"), "shopee": "Shopee", "lazada": "Lazada", "tiktok": "TikTok Shop",
+                            "phone": _l("Phone"), "facebook": "Facebook", "counter": _l("Shop counter"),
+                            "manual": _l("Manual")})
+STATE_COLOURS = {states.NEW: "info", states.PROCESSING: "warning", states.COMPLETED: "success",
+                 states.CANCELLED: "secondary"}
+
+
 class OrderView(OrderDocument, SecureModelView):
     addon = "sales"
     permission = "sales.order"
     allow_create = allow_edit = allow_delete = False   # orders change through their actions only
-    column_list = ("number", "created_at", "channel", "external_ref", "partner", "label", "state",
-                   "payment_status", "fulfilment_status", "total", "currency")
-    column_labels = {"partner": "Customer", "label": "Status", "external_ref": "External ref",
+    column_list = ("number", "created_at", "channel", "external_ref", "partner", "state",
+                   "payment_status", "fulfilment_status", "total")
+    column_labels = {"partner": "Customer", "state": "Status", "external_ref": "External ref",
                      "fulfilment_status": "Fulfilment", "payment_status": "Payment"}
+    status_column, status_kind, status_colours = "state", "order_state", STATE_COLOURS
+    code_columns = {"channel": "channel", "payment_status": "payment_status",
+                    "fulfilment_status": "fulfilment_status", "payment_term_code": "payment_term",
+                    "shipping_paid_by": "shipping_payer"}
     column_default_sort = ("created_at", True)
     column_sortable_list = ("created_at", "number")   # both indexed with business_id first
     column_searchable_list = ("number", "external_ref")
@@ -51,6 +69,7 @@ class OrderView(OrderDocument, SecureModelView):
                                                                       states.PAYMENT_LABELS)),
         DateTimeBetweenFilter(Order.created_at, "Created"),
     )
+
     def search_placeholder(self):
         return "Order number or external reference (exact)"
 
@@ -150,6 +169,8 @@ class PaymentView(SecureModelView):
     permission = "sales.payment"
     allow_create = allow_edit = allow_delete = False   # registered from the order; money rows are never edited
     column_list = ("paid_on", "order", "kind", "method", "amount", "reference", "created_at")
+    code_columns = {"kind": "payment_kind", "method": "payment_method"}
+    currency_attr = "order.currency"
     column_default_sort = ("id", True)
     column_sortable_list = ("paid_on",)
     column_filters = (FilterEqual(Payment.kind, "Kind", options=[("payment", "Payment"), ("refund", "Refund")]),
@@ -163,6 +184,11 @@ class ReturnView(SecureModelView):
     allow_create = allow_edit = allow_delete = False   # created from the order's detail page
     column_list = ("number", "created_at", "order", "state", "reason", "credit_amount", "refund_amount",
                    "refund_method", "replacement_order", "received_at")
+    column_labels = {"state": "Status"}
+    status_column, status_kind = "state", "return_state"
+    status_colours = {"draft": "info", "received": "success"}
+    code_columns = {"refund_method": "payment_method"}
+    currency_attr = "order.currency"
     column_default_sort = ("created_at", True)
     column_sortable_list = ("created_at",)
     column_filters = (FilterEqual(Return.state, "State", options=[("draft", "Draft"), ("received", "Received")]),)

@@ -20,6 +20,7 @@ from core.admin import SecureModelView, SecureView, ServiceForms, run_service
 from core.errors import UserError
 from core.money import parse_int
 from core.text import decode_utf8
+from core.formatting import register_labels
 from core.web.context import db
 
 from . import services as wh
@@ -27,6 +28,8 @@ from .models import (COUNT_STATES, MOVE_KINDS, PO_STATES, PurchaseOrder, Reorder
                      StockMove, SupplierProduct, Warehouse)
 from .page import CountDocument, PurchaseDocument
 from .services.purchasing import STATE_LABELS as PO_LABELS
+
+register_labels("purchase_order_state", PO_LABELS)
 
 
 
@@ -70,6 +73,7 @@ class StockMoveView(SecureModelView):
     column_list = ("created_at", "kind", "warehouse", "variant", "on_hand_delta", "reserved_delta", "unit_cost",
                    "reference", "reason", "user_id")
     column_labels = {"on_hand_delta": "On hand ±", "reserved_delta": "Reserved ±", "user_id": "User"}
+    code_columns = {"kind": "stock_move_kind"}
     column_default_sort = ("created_at", True)
     column_sortable_list = ("created_at",)            # (business_id, created_at) index
     column_searchable_list = ("reference",)
@@ -94,7 +98,10 @@ class PurchaseOrderView(PurchaseDocument, SecureModelView):
     column_sortable_list = ("created_at", "number")
     column_searchable_list = ("number",)
     column_filters = (FilterEqual(PurchaseOrder.state, "State", options=[(s, PO_LABELS[s]) for s in PO_STATES]),)
-    column_formatters = {"state": lambda v, c, m, n: PO_LABELS[m.state]}
+    column_labels = {"state": "Status"}
+    status_column, status_kind = "state", "purchase_order_state"
+    status_colours = {"draft": "info", "sent": "primary", "partial": "warning", "received": "success",
+                      "cancelled": "secondary"}
     form_columns = ("supplier", "warehouse", "expected_date", "notes")
     form_ajax_refs = {"supplier": {"fields": ("name",), "page_size": 20}}
 

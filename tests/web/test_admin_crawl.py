@@ -8,7 +8,9 @@ that breaks on real rows shows up as a failing URL rather than a 500 in use.
 """
 from __future__ import annotations
 
+import csv
 import html
+import io
 import os
 import re
 
@@ -21,6 +23,12 @@ from core.demo import seed_demo
 from .conftest import PASSWORD, Client
 
 HREF_RE = re.compile(r'href="([^"]+)"')
+# Issue #10: what a person must never read in an amount, a quantity or a time.
+EXPONENT_RE = re.compile(r"\d[Ee][+-]\d")
+PADDED_RE = re.compile(r"\d[.,]\d*0000(?!\d)")
+CSV_PADDED_RE = re.compile(r"\d\.\d*0000(?!\d)")   # a comma separates CSV cells
+MICROSECONDS_RE = re.compile(r"\d\d:\d\d:\d\d\.\d{3,6}")
+PLAIN_DECIMAL_RE = re.compile(r"^-?\d+(\.\d*[1-9])?$")
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +70,28 @@ def _links(page: str, prefix: str) -> list[str]:
     return [html.unescape(h) for h in HREF_RE.findall(page) if html.unescape(h).startswith(prefix)]
 
 
+def _visible_text(page: str) -> str:
+    """What a person reads: the page without scripts, styles, tags and attribute values."""
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    return html.unescape(re.sub(r"<[^>]*>", " ", page))
+
+
+def _unreadable_numbers(url: str, page: str) -> list[str]:
+    text = _visible_text(page)
+    # The audit log shows each change's stored before/after payload verbatim, as evidence
+    # (column scale and all); only an exponent there would still be a formatting bug.
+    checks = (EXPONENT_RE,) if url.startswith("/admin/core_audit/") else (
+        EXPONENT_RE, PADDED_RE, MICROSECONDS_RE)
+    return [m.group(0) for rx in checks for m in rx.finditer(text)]
+
+
 def _visit(client, url, failures, kind, expect=(200,)):
     response = client.get(url)
+    body = response.get_data(as_text=True)
     if response.status_code not in expect:
-        body = response.get_data(as_text=True)
         failures.append(f"{kind} {url} -> {response.status_code}: {body[:300]!r}")
+    elif bad := _unreadable_numbers(url, body):
+        failures.append(f"{kind} {url} shows unformatted numbers: {bad[:5]}")
     return response
 
 
@@ -108,7 +133,30 @@ def test_every_admin_csv_export_streams_completely(app, crawler, demo_business):
                 continue
             if response.status_code != 200 or not body.strip():
                 failures.append(f"{link} -> {response.status_code} ({len(body)} chars)")
+            elif bad := [m.group(0) for rx in ((EXPONENT_RE,) if url.startswith("/admin/core_audit/")
+                                               else (EXPONENT_RE, CSV_PADDED_RE)) for m in rx.finditer(body)]:
+                failures.append(f"{link}: numbers not plain decimals: {bad[:5]}")
     assert not failures, "CSV exports failed:\n" + "\n".join(failures)
+
+
+def test_order_list_formats_amounts_and_one_status_badge(crawler):
+    """Issue #10: amounts with their currency, one status column as a badge with a label,
+    codes as labels; the CSV export of the same list keeps plain decimals and raw codes."""
+    page = crawler.get("/admin/sales_order/").get_data(as_text=True)
+    headers = [h.strip() for h in re.findall(r"<th[^>]*>(.*?)</th>", _visible_text_keep_th(page), re.S)]
+    assert sum(1 for h in headers if h in ("Status", "State", "Label")) == 1, headers
+    assert re.search(r'<span class="badge badge-pill badge-\w+ tessera-status">(New|Processing|Completed|'
+                     r'Cancelled)</span>', page), "no status badge"
+    text = _visible_text(" ".join(re.findall(r"<td class=\"col-[^>]*>(.*?)</td>", page, re.S)))
+    assert re.search(r"\d{1,3}(,\d{3})+", text), "no thousands separator in any amount"
+    assert "partly_paid" not in text and "bank_transfer" not in text
+    export = crawler.get("/admin/sales_order/export/csv/").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(export)))
+    assert rows and all(PLAIN_DECIMAL_RE.match(r["Total"]) for r in rows), rows[:3]
+
+
+def _visible_text_keep_th(page: str) -> str:
+    return re.sub(r"<(?!/?th\b)[^>]*>", "", page)
 
 
 def test_demo_fills_the_sales_screens(runtime, crawler, demo_business):

@@ -110,3 +110,37 @@ def test_login_list_edit_and_action_in_chromium(runtime, server, browser, make_b
     shot(browser, "05-addon-settings")
     logs = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] if hasattr(browser, "get_log") else []
     assert not logs, logs
+
+
+def test_formatted_orders_and_products_lists_in_chromium(runtime, server, browser, make_user):
+    """Issue #10 seen in a browser over the demo data: one status badge, amounts in the currency."""
+    import os
+    import re
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from core.demo import seed_demo
+    business_id = seed_demo(runtime, slug=f"shots-{os.getpid()}")["business_id"]
+    from core.models import Business
+    with runtime.session(all_businesses=True) as session:
+        business = session.get(Business, business_id)
+    email = make_user(business)
+    wait = WebDriverWait(browser, 15)
+    browser.get(server + "/admin/sales_order/")
+    wait.until(ec.presence_of_element_located((By.ID, "login-form")))
+    browser.find_element(By.NAME, "email").send_keys(email)
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "login-submit").click()
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "table.model-list")))
+    badges = browser.find_elements(By.CSS_SELECTOR, "td.col-state span.badge.tessera-status")
+    assert badges and all(b.text in ("New", "Processing", "Completed", "Cancelled") for b in badges)
+    totals = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "td.col-total")]
+    assert totals and not any(re.search(r"\d[Ee][+-]\d|\.0000", t) for t in totals), totals[:5]
+    shot(browser, "10-orders-list")
+    browser.get(server + "/admin/catalog_product/")
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "table.model-list")))
+    prices = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "td.col-sale_price")]
+    assert prices and not any(re.search(r"\d[Ee][+-]\d|\.0000", p) for p in prices), prices[:5]
+    shot(browser, "11-products-list")

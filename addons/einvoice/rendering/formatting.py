@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
-
+from core import formatting
 from core.money import format_money
 
 from .common import party_value
@@ -31,11 +28,6 @@ def babel_locale(language: str, country: str | None) -> Locale:
         except (UnknownLocaleError, ValueError):
             continue
     return Locale.parse("en")
-
-
-def _decimals(value: Decimal) -> int:
-    """How many decimals ``value`` really has (0.1250 -> 3, 1E+3 -> 0)."""
-    return max(0, -value.normalize().as_tuple().exponent)
 
 
 @dataclass(frozen=True)
@@ -58,19 +50,15 @@ class DocumentFormat:
         return "" if amount is None else format_money(amount, self.currency, str(self.locale), exact=exact)
 
     def day(self, value) -> str:
-        return format_date(value, "medium", locale=self.locale) if isinstance(value, date) else ""
+        return formatting.date_(value, str(self.locale)) if isinstance(value, date) else ""
 
     def number(self, value) -> str:
         """A quantity or an exchange rate, with every decimal it has."""
-        value = Decimal(value)
-        digits = _decimals(value)
-        return format_decimal(value, "#,##0" + ("." + "0" * digits if digits else ""), locale=self.locale)
+        return formatting.quantity(value, str(self.locale))
 
     def percent(self, fraction) -> str:
-        """A fraction as a percent with every decimal it has: 0.08875 -> '8.875%'."""
-        fraction = Decimal(fraction)
-        digits = _decimals(fraction * 100)
-        return format_percent(fraction, "#,##0" + ("." + "0" * digits if digits else "") + "%", locale=self.locale)
+        """A fraction as a percent with every decimal it has: 0.08875 -> '8.875 %'."""
+        return formatting.rate(fraction, str(self.locale))
 
     def rate(self, value, category: str = "S") -> str:
         """A line's or a breakdown row's tax rate, or the words for exempt and reverse-charge supplies."""
