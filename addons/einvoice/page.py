@@ -130,8 +130,8 @@ class FiscalDocument(DocumentPage):
 
     def document_sections(self, doc):
         session = db()
-        mails = [{"at": when(d.created_at), "to": d.to, "language": d.language, "status": d.status,
-                  "confirmed": when(d.confirmed_at), "error": d.error or ""}
+        mails = [{"at": when(d["created_at"]), "to": d["to"], "language": d["language"], "status": d["status"],
+                  "confirmed": when(d["confirmed_at"]), "error": d["error"] or ""}
                  for d in sending.deliveries(session, doc.id)]
         subs = [{"provider": s.provider, "action": s.action, "state": s.state, "code": s.authority_code or "",
                  "reason": s.reason or s.last_error or "", "attempts": s.attempts}
