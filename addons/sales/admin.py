@@ -22,20 +22,20 @@ from core.errors import UserError
 from core.web.context import db
 
 from . import services, states
+from .admin_entry import STATIC_DIR, OrderEntryScreens
 from .models import Order, Payment, PaymentTerm, Return
-
 
 
 def _choices(values, labels=None):
     return [(v, (labels or {}).get(v, v.replace("_", " ").capitalize())) for v in values]
 
 
-
-
-class OrderView(SecureModelView):
+class OrderView(OrderEntryScreens, SecureModelView):
+    """Orders: the list, the document page with its actions, and the entry form for New and edit
+    (``admin_entry``); otherwise orders change through their actions only, never by a raw model form."""
     addon = "sales"
     permission = "sales.order"
-    allow_create = allow_edit = allow_delete = False   # orders change through their actions only
+    allow_delete = False
     details_template = "sales/order_details.html"
     column_list = ("number", "created_at", "channel", "external_ref", "partner", "label", "state",
                    "payment_status", "fulfilment_status", "total", "currency")
@@ -213,7 +213,7 @@ class PaymentTermView(SecureModelView):
 
 
 def register(admin, ctx):
-    admin.add_view(OrderView(Order, ctx.session, name="Orders", endpoint="sales_order"))
+    admin.add_view(OrderView(Order, ctx.session, name="Orders", endpoint="sales_order", static_folder=STATIC_DIR))
     admin.add_view(PaymentView(Payment, ctx.session, name="Payments", endpoint="sales_payment"))
     admin.add_view(ReturnView(Return, ctx.session, name="Returns", endpoint="sales_return"))
     admin.add_view(PaymentTermView(PaymentTerm, ctx.session, name="Payment terms", endpoint="sales_term"))
