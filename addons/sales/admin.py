@@ -54,9 +54,11 @@ class OrderView(OrderEntryScreens, SecureModelView):
     column_details_list = ("number", "label", "state", "payment_status", "fulfilment_status", "channel",
                            "external_ref", "customer_po", "partner", "order_date", "payment_term_code",
                            "due_date", "currency", "prices_include_tax", "subtotal", "discount_total",
-                           "tax_total", "shipping_fee", "shipping_paid_by", "total", "cod_amount", "amount_paid",
-                           "amount_refunded", "amount_credited", "early_discount", "note", "cancel_reason",
-                           "confirmed_at", "completed_at", "cancelled_at", "created_at")
+                           "tax_total", "shipping_fee", "shipping_paid_by", "shipping_address", "total",
+                           "cod_amount", "amount_paid", "amount_refunded", "amount_credited", "early_discount",
+                           "note", "cancel_reason", "confirmed_at", "completed_at", "cancelled_at", "created_at")
+    column_formatters_detail = {"shipping_address": lambda v, c, m, n: ", ".join(
+        str(value) for value in (m.shipping_address or {}).values())}
 
     def search_placeholder(self):
         return "Order number or external reference (exact)"
