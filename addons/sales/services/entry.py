@@ -227,7 +227,9 @@ def _lines(session, raw, channel: str, actor, kept: dict, problems) -> list[dict
             continue
         sku = line.get("sku").strip() if isinstance(line.get("sku"), str) else ""
         terms = found.get(sku)
-        if not sku:
+        if not isinstance(line.get("sku"), (str, type(None))):
+            problems.append(f"{where}.sku: must be text, got {type(line['sku']).__name__}")
+        elif not sku:
             problems.append(f"{where}.sku: required")
         elif terms is None:
             problems.append(f"{where}.sku: no product with SKU {sku!r}")
