@@ -253,5 +253,22 @@
     });
   }
 
+  /* What the chosen term makes the due date when the order is confirmed today. */
+  var term = document.getElementById("payment_term");
+  var due = document.getElementById("due_date");
+  function dueHint() {
+    var option = term.options[term.selectedIndex];
+    var hint = document.getElementById("due-hint");
+    if (due.value || !option || option.dataset.days === undefined) { hint.textContent = ""; return; }
+    var day = new Date();
+    day.setDate(day.getDate() + parseInt(option.dataset.days, 10));
+    hint.textContent = "Due " + day.toLocaleDateString(cfg.locale || undefined) + " if confirmed today";
+  }
+  if (term && due) {
+    term.addEventListener("change", dueHint);
+    due.addEventListener("change", dueHint);
+    dueHint();
+  }
+
   refresh();
 }());

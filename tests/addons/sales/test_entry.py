@@ -205,3 +205,16 @@ def test_update_lines_of_a_new_order_and_locked_once_confirmed(shop):
         with shop.tx() as s:
             services.update_order_lines_from_entry(s, fresh, {"channel": "web", "lines": []})
     assert "lines: at least one line is needed" in str(err.value)
+
+
+def test_explicit_shipping_address_and_merchant_paid_shipping(shop):
+    ship = {"name": "Kho Bình Dương", "phone": "0274 1234", "street": "KCN VSIP", "province": "Bình Dương"}
+    with shop.tx() as s:
+        order = services.create_order_from_entry(s, payload(shop, shipping_address=ship, shipping_fee="25000",
+                                                            shipping_paid_by="merchant", cod="100000")).order
+        assert order.shipping_address == ship
+        assert (order.shipping_fee, order.total, order.cod_amount) == (25000, 200000 + 225000, 100000)
+    assert problems(shop, payload(shop, shipping_address={"floor": "3"}, shipping_paid_by="me")) == [
+        "shipping_paid_by: 'me' must be customer or merchant",
+        "shipping_address.floor: unknown field (known: name, phone, street, ward, district, province, postal_code, "
+        "country)"]

@@ -1,6 +1,7 @@
 """The New order screen in headless Chromium: a scanner types a barcode and Enter, twice; save and confirm."""
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -55,6 +56,10 @@ def test_scan_twice_totals_update_then_save_and_confirm(runtime, server, browser
     customer.clear()
     customer.send_keys(code)
 
+    from selenium.webdriver.support.ui import Select
+    Select(browser.find_element(By.ID, "payment_term")).select_by_value("NET30")
+    assert browser.find_element(By.ID, "due-hint").text.endswith("if confirmed today")
+
     total = browser.find_element(By.ID, "total-total")
     scan.send_keys("8801234567893" + Keys.ENTER)
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#entry-lines tbody tr.entry-line"))
@@ -68,14 +73,17 @@ def test_scan_twice_totals_update_then_save_and_confirm(runtime, server, browser
     wait.until(lambda d: total.text == "₩31,380")
     assert browser.find_element(By.ID, "total-tax").text == "₩2,580"
     shot(browser, "order-entry-02-scanned")
+    browser.execute_script("window.scrollTo(0, 0)")
+    shot(browser, "order-entry-02-header")
 
     browser.find_element(By.ID, "save-confirm").click()
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".alert-success")))
     shot(browser, "order-entry-03-confirmed")
-    assert "saved: Awaiting payment" in browser.page_source
+    assert "saved: To ship" in browser.page_source   # on net 30 terms it ships before payment
     with runtime.session(business.id) as s:
         order = s.query(Order).one()
         assert (order.state, order.total, order.partner.name) == ("processing", Decimal(31380), "김민준")
+        assert (order.payment_term_code, order.due_date - order.confirmed_at.date()) == ("NET30", timedelta(days=30))
         assert [(ln.sku, ln.qty) for ln in order.lines] == [("TEE-KR-01", Decimal(2))]
 
     browser.get(f"{server}/admin/sales_order/edit/?id={order.id}")
