@@ -20,7 +20,7 @@ from werkzeug.datastructures import MultiDict
 
 from core.errors import UserError
 from core.money import format_money
-from core.web.context import can, current_business, db
+from core.web.context import can, current_business, db, request_actor
 
 from . import services, states
 from .models import PaymentTerm
@@ -33,14 +33,6 @@ LINE_FIELDS = ("sku", "qty", "price", "discount")
 NEW_CUSTOMER_FIELDS = ("name", "phone", "email", "country", "tax_id")
 CHANNEL_GROUPS = (("Direct", ("phone", "counter", "facebook", "web", "manual")),
                   ("Marketplace", ("shopee", "lazada", "tiktok")))
-
-
-class RequestActor:
-    """The logged-in clerk as the entry service sees an actor: the request's permissions."""
-
-    @staticmethod
-    def can(permission: str) -> bool:
-        return can(permission)
 
 
 def payload_from_form(form, *, new: bool) -> dict:
@@ -115,7 +107,7 @@ class OrderEntryScreens:
         if request.method == "POST":
             confirm = request.form.get("save") == "confirm"
             saved, error = self._save(lambda s: services.create_order_from_entry(
-                s, payload_from_form(request.form, new=True), confirm=confirm, actor=RequestActor()).order)
+                s, payload_from_form(request.form, new=True), confirm=confirm, actor=request_actor).order)
             if saved is not None:
                 return redirect(url_for(".details_view", id=saved.id))
             return self._entry_page(None, request.form, error)
@@ -127,7 +119,7 @@ class OrderEntryScreens:
         if request.method == "POST" and states.can(order, "edit"):
             confirm = request.form.get("save") == "confirm"
             saved, error = self._save(lambda s: services.update_order_lines_from_entry(
-                s, order.id, payload_from_form(request.form, new=False), confirm=confirm, actor=RequestActor()))
+                s, order.id, payload_from_form(request.form, new=False), confirm=confirm, actor=request_actor))
             if saved is not None:
                 return redirect(url_for(".details_view", id=saved.id))
             return self._entry_page(order, request.form, error)

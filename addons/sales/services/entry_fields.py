@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from core.errors import UserError
+from core.errors import FieldErrors
 
 CUSTOMER_KEYS = ("code", "name", "kind", "phone", "email", "country", "tax_id", "language", "address")
 ADDRESS_KEYS = ("street", "ward", "district", "province", "postal_code")
@@ -16,17 +16,8 @@ SHIPPING_KEYS = ("name", "phone") + ADDRESS_KEYS + ("country",)
 LINE_KEYS = ("sku", "qty", "unit_price", "discount_percent")
 
 
-class EntryError(UserError):
-    """Every problem of a payload, each starting with the path of its field (``lines[1].qty: ...``)."""
-
-    def __init__(self, problems):
-        self.problems = list(problems)
-        super().__init__("; ".join(self.problems))
-
-    @property
-    def fields(self) -> set[str]:
-        """The paths named ("lines[1].qty", "customer.tax_id"), for a form to mark."""
-        return {problem.split(":", 1)[0] for problem in self.problems}
+class EntryError(FieldErrors):
+    """The problems of an order entry payload, each naming its path (``lines[1].qty: ...``)."""
 
 
 def known_keys(value, allowed, where: str, problems) -> bool:
