@@ -14,12 +14,12 @@ from flask_admin.form import BaseForm
 from flask_admin.helpers import get_form_data
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import inspect, select
 from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Optional
 
-from .admin import SecureModelView
-from .auth import all_permissions, check_password_strength, create_user, hash_password
+from .admin import SecureModelView, run_service
+from .auth import all_permissions, check_may_grant, create_user, remove_member, update_user
 from .business import LANGUAGES, create_business
 from .errors import UserError
 from .models import AuditEntry, Business, Membership, OutboxJob, Role
@@ -141,38 +141,23 @@ class UserView(SecureModelView):
 
     def create_model(self, form):
         role = db().get(Role, form.role.data)
-        try:
-            user = create_user(db(), form.email.data, form.password.data, name=form.name.data,
-                               business_id=current_business_id(), role=role.name if role else "")
-            db().commit()
-        except UserError as exc:
-            return _fail(exc)
+        done, user = run_service(lambda session: create_user(
+            session, form.email.data, form.password.data, name=form.name.data,
+            business_id=current_business_id(), role=role.name if role else "", actor=current_user))
+        if not done:
+            return False
         return db().scalar(select(Membership).where(Membership.user_id == user.id))
 
     def update_model(self, form, model):
-        try:
-            role = db().scalar(select(Role).where(Role.id == form.role.data))
-            if role is None:
-                raise UserError("role: choose a role of this business")
-            model.role_id = role.id
-            if form.password.data:
-                others = db().scalar(select(func.count()).select_from(Membership).where(
-                    Membership.user_id == model.user_id), execution_options={"all_businesses": True})
-                if others > 1 and not current_user.is_superuser:
-                    raise UserError("password: this user also works for other businesses; "
-                                    "only they or a superuser can change it")
-                check_password_strength(form.password.data)
-                model.user.password_hash = hash_password(form.password.data)
-            db().commit()
-        except UserError as exc:
-            return _fail(exc)
-        return True
+        done, _ = run_service(lambda session: update_user(
+            session, current_user, model.user_id, password=form.password.data or None,
+            business_id=current_business_id(), role_id=form.role.data))
+        return done
 
     def delete_model(self, model):
-        if model.user_id == current_user.id:
-            flash(gettext("You cannot remove yourself from the business."), "error")
-            return False
-        return super().delete_model(model)
+        done, _ = run_service(lambda session: remove_member(session, current_user, model.user_id,
+                                                              current_business_id()))
+        return done
 
 
 class RoleView(SecureModelView):
@@ -197,6 +182,13 @@ class RoleView(SecureModelView):
         if not model.name:
             raise UserError("name: required")
         model.permissions = list(model.permissions or [])
+        # Defining a role is granting it: the editor must hold what it held and what it now holds.
+        before = inspect(model).attrs.permissions.history.deleted
+        check_may_grant(db(), current_user, current_business_id(),
+                        model.permissions + list(before[0] if before and before[0] else []))
+
+    def on_model_delete(self, model):
+        check_may_grant(db(), current_user, current_business_id(), model.permissions)
 
 
 def _retry_job():

@@ -1,7 +1,8 @@
 """The only app factory: ``create_app(overrides=None, runtime=None) -> Flask``.
 
 It builds (or takes) the runtime, refuses to run on an out-of-date schema,
-wires security (sessions, cookies, CSRF, login), languages, the per-request
+wires security (sessions, cookies, CSRF, login, response headers and CSP,
+trusted proxies), languages, the per-request
 database session, the core admin screens and every enabled addon's views.
 """
 from __future__ import annotations
@@ -17,9 +18,10 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from .auth import LoginThrottle
 from .errors import ConfigError
+from .login import LoginThrottle
 from .web import context
+from .web.security import TrustedProxies, add_security_headers, csp_nonce
 from .web.views import LANGUAGES, bp, load_user
 
 WEB_DIR = Path(__file__).parent / "web"
@@ -91,7 +93,8 @@ def make_flask(runtime) -> Flask:
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
     )
     app.extensions["tessera"] = runtime
-    app.extensions["tessera_throttle"] = LoginThrottle(config["LOGIN_RATE_LIMIT"])
+    app.extensions["tessera_throttle"] = LoginThrottle(account_limit=config["LOGIN_RATE_LIMIT"],
+                                                       address_limit=config["LOGIN_ADDRESS_LIMIT"])
     return app
 
 
@@ -111,8 +114,11 @@ def init_extensions(app: Flask) -> None:
 
 
 def install_request_hooks(app: Flask) -> None:
-    """Per request: who audited changes belong to, security headers, template globals."""
+    """Per request: who audited changes belong to, security headers and CSP, trusted proxies,
+    template globals."""
     from .audit import current_user_id as audit_user
+    config = app.extensions["tessera"].config
+    production = config.is_production
 
     @app.before_request
     def attribute_changes():
@@ -126,17 +132,15 @@ def install_request_hooks(app: Flask) -> None:
         if token is not None:
             audit_user.reset(token)
 
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    app.after_request(lambda response: add_security_headers(response, production))
+    if config["TRUSTED_PROXIES"]:
+        app.wsgi_app = TrustedProxies(app.wsgi_app, config["TRUSTED_PROXIES"])
 
     @app.context_processor
     def tessera_globals():
         return {"tessera_languages": LANGUAGES, "tessera_business": context.current_business,
-                "tessera_businesses": context.user_businesses, "tessera_locale": _current_locale}
+                "tessera_businesses": context.user_businesses, "tessera_locale": _current_locale,
+                "csp_nonce": csp_nonce}
 
 
 def _current_locale():
@@ -149,7 +153,8 @@ def build_admin(app: Flask, runtime) -> Admin:
     from .admin_core import register_core_views
     admin = Admin(app, name="Tessera", url="/admin",
                   index_view=TesseraIndexView(name=lazy_gettext("Home"), url="/admin"),
-                  theme=Bootstrap4Theme(base_template="tessera/admin_master.html"))
+                  theme=Bootstrap4Theme(base_template="tessera/admin_master.html"),
+                  csp_nonce_generator=csp_nonce)
     register_core_views(admin, runtime)
     register_addon_views(admin, runtime)
     return admin

@@ -1,22 +1,25 @@
-"""Users, passwords, permissions and login throttling.
+"""Users, passwords, permissions, and the one place users are created and changed.
 
 Passwords are argon2id hashes (argon2-cffi defaults, rehashed when the defaults
 move). A user reaches a business through a Membership with a Role; a role holds
 permission strings ``addon.object.action`` declared in manifests (plus the core's
 own below), ``*`` for everything and ``addon.*`` / ``addon.object.*`` wildcards.
+
+Who may change whom (enforced here for the admin, the CLI and any API alike):
+nobody changes the password, e-mail, superuser flag or memberships of a user who
+holds rights the actor does not hold (in any business the user belongs to, and a
+superuser holds everything), and a role is granted or defined only by someone who
+holds every permission in it. ``actor=None`` is the platform operator (the CLI
+run on the server without ``--as``), who already holds the database.
 """
 from __future__ import annotations
 
-import hashlib
-from datetime import timedelta, timezone
-
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 
 from .errors import UserError
-from .db import utcnow
-from .models import Business, LoginFailure, Membership, Role, User
+from .models import Business, Membership, Role, User
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended cost
 MIN_PASSWORD_LENGTH = 8
@@ -111,27 +114,72 @@ def find_role(session, business_id: int, role: str) -> Role:
     return found
 
 
+def _clean_email(session, email: str, problems: list, user_id: int | None = None) -> str:
+    """The normalised address; problems (malformed, taken by another user) are appended."""
+    email = (email or "").strip().lower()
+    if "@" not in email or email.startswith("@") or email.endswith("@") or " " in email:
+        problems.append(f"email: {email!r} is not an e-mail address")
+    elif session.scalar(select(User.id).where(User.email == email, User.id != (user_id or 0))):
+        problems.append(f"email: a user {email!r} already exists")
+    return email
+
+
+def _is_platform(actor) -> bool:
+    return actor is None or bool(actor.is_superuser)
+
+
+def check_may_grant(session, actor, business_id: int, permissions) -> None:
+    """Refuse giving (or defining) a role with a permission ``actor`` does not hold in ``business_id``."""
+    if _is_platform(actor):
+        return
+    with session.no_autoflush:  # the actor's rights before this edit (it may be of the actor's own role)
+        held = role_permissions(session, actor, business_id)
+    missing = [p for p in permissions or () if not grants(held, p)]
+    if missing:
+        raise UserError(f"role: you cannot grant permissions you do not hold yourself ({', '.join(missing)})")
+
+
+def check_may_manage(session, actor, target: User) -> None:
+    """Refuse changing ``target`` when it holds any right ``actor`` lacks, in any business."""
+    if _is_platform(actor):
+        return
+    if target.is_superuser:
+        raise UserError(f"user: {target.email} is a superuser; only a superuser can change them")
+    rows = session.execute(
+        select(Membership.business_id, Role.permissions).join(Role, Role.id == Membership.role_id)
+        .where(Membership.user_id == target.id), execution_options={"all_businesses": True}).all()
+    for business_id, permissions in rows:
+        held = role_permissions(session, actor, business_id)
+        if not all(grants(held, p) for p in permissions or ()):
+            raise UserError(f"user: {target.email} holds rights you do not hold (here or in another "
+                            f"business); only someone who holds them all, or a superuser, can change them")
+
+
+def end_sessions(user: User) -> None:
+    """Every session and remember cookie of ``user`` stops working (see ``User.get_id``)."""
+    user.credential_version = (user.credential_version or 0) + 1
+
+
 def create_user(session, email: str, password: str, name: str = "", business_id: int | None = None,
-                role: str = "Administrator", superuser: bool = False) -> User:
+                role: str = "Administrator", superuser: bool = False, actor=None) -> User:
     """Create a user (and its membership in ``business_id`` with ``role``); never commits.
 
     An e-mail that already exists is refused rather than silently given a second
     password; add a membership to the existing user instead.
     """
     problems = []
-    email = (email or "").strip().lower()
-    if "@" not in email or email.startswith("@") or email.endswith("@") or " " in email:
-        problems.append(f"email: {email!r} is not an e-mail address")
+    email = _clean_email(session, email, problems)
     try:
         check_password_strength(password)
     except UserError as exc:
         problems.append(str(exc))
-    if email and session.scalar(select(User.id).where(User.email == email)):
-        problems.append(f"email: a user {email!r} already exists")
+    if superuser and not _is_platform(actor):
+        problems.append("superuser: only a superuser can create a superuser")
     role_obj = None
     if business_id is not None:
         try:
             role_obj = find_role(session, business_id, role)
+            check_may_grant(session, actor, business_id, role_obj.permissions)
         except UserError as exc:
             problems.append(str(exc))
     elif not superuser:
@@ -148,6 +196,81 @@ def create_user(session, email: str, password: str, name: str = "", business_id:
     return user
 
 
+def update_user(session, actor, user_id: int, *, email: str | None = None, password: str | None = None,
+                superuser: bool | None = None, business_id: int | None = None,
+                role_id: int | None = None) -> User:
+    """Change a user's e-mail, password, superuser flag or role in ``business_id``; never commits.
+
+    ``None`` leaves a field alone. A new password or a lost superuser flag ends
+    the user's sessions everywhere.
+    """
+    user = session.get(User, user_id)
+    if user is None:
+        raise UserError(f"user: no user #{user_id}")
+    check_may_manage(session, actor, user)
+    problems = []
+    if email is not None:
+        email = _clean_email(session, email, problems, user_id=user.id)
+    if password:
+        try:
+            check_password_strength(password)
+        except UserError as exc:
+            problems.append(str(exc))
+    if superuser is not None and superuser != user.is_superuser and not _is_platform(actor):
+        problems.append("superuser: only a superuser can change the superuser flag")
+    role = None
+    if role_id is not None:
+        role = session.scalar(select(Role).where(Role.id == role_id, Role.business_id == business_id),
+                              execution_options={"all_businesses": True})
+        if role is None:
+            problems.append("role: choose a role of this business")
+        else:
+            try:
+                check_may_grant(session, actor, business_id, role.permissions)
+            except UserError as exc:
+                problems.append(str(exc))
+    if problems:
+        raise UserError("; ".join(problems))
+    if email is not None:
+        user.email = email
+    if superuser is not None and superuser != user.is_superuser:
+        user.is_superuser = superuser
+        end_sessions(user)
+    if role is not None:
+        _set_membership(session, user.id, business_id, role.id)
+    if password:
+        user.password_hash = hash_password(password)
+        end_sessions(user)
+    session.flush()
+    return user
+
+
+def _set_membership(session, user_id: int, business_id: int, role_id: int) -> None:
+    membership = session.scalar(
+        select(Membership).where(Membership.user_id == user_id, Membership.business_id == business_id),
+        execution_options={"all_businesses": True})
+    if membership is None:
+        session.add(Membership(user_id=user_id, business_id=business_id, role_id=role_id))
+    else:
+        membership.role_id = role_id
+
+
+def remove_member(session, actor, user_id: int, business_id: int) -> None:
+    """Take a user out of a business (the user itself stays); never commits."""
+    if actor is not None and actor.id == user_id:
+        raise UserError("user: you cannot remove yourself from the business")
+    user = session.get(User, user_id)
+    if user is None:
+        raise UserError(f"user: no user #{user_id}")
+    check_may_manage(session, actor, user)
+    membership = session.scalar(
+        select(Membership).where(Membership.user_id == user_id, Membership.business_id == business_id),
+        execution_options={"all_businesses": True})
+    if membership is not None:
+        session.delete(membership)
+        session.flush()
+
+
 def authenticate(session, email: str, password: str) -> User | None:
     """The active user with this e-mail and password, or None (same answer for every failure)."""
     user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
@@ -159,41 +282,3 @@ def authenticate(session, email: str, password: str) -> User | None:
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
-
-
-class LoginThrottle:
-    """Failed logins per (address, e-mail) in a sliding window, counted in the database.
-
-    The database is shared by every web process and host, so the limit holds for
-    the whole deployment, not per process. Keys are hashed: the table holds no
-    addresses or e-mails.
-    """
-
-    def __init__(self, limit: int, window: float = 60.0, clock=None):
-        self.limit, self.window = limit, timedelta(seconds=window)
-        self.clock = clock or utcnow
-
-    @staticmethod
-    def _key(ip: str, email: str) -> str:
-        return hashlib.sha256(f"{ip or '-'}|{(email or '').strip().lower()}".encode()).hexdigest()
-
-    def retry_after(self, session, ip: str, email: str) -> int:
-        """Seconds until another attempt is allowed; 0 when allowed now."""
-        since = self.clock() - self.window
-        count, first = session.execute(
-            select(func.count(), func.min(LoginFailure.at))
-            .where(LoginFailure.key == self._key(ip, email), LoginFailure.at > since)).one()
-        if count < self.limit:
-            return 0
-        first = first if first.tzinfo else first.replace(tzinfo=timezone.utc)  # SQLite drops the zone
-        return max(1, int((first + self.window - self.clock()).total_seconds()) + 1)
-
-    def failed(self, session, ip: str, email: str) -> None:
-        """Record a failure in ``session`` (the caller commits, also when the login is refused)."""
-        now = self.clock()
-        session.add(LoginFailure(key=self._key(ip, email), at=now))
-        # Rows past the window count for nothing; trimming here keeps the table small.
-        session.execute(delete(LoginFailure).where(LoginFailure.at <= now - self.window))
-
-    def succeeded(self, session, ip: str, email: str) -> None:
-        session.execute(delete(LoginFailure).where(LoginFailure.key == self._key(ip, email)))

@@ -83,23 +83,39 @@ def _read_password(prompt_twice: bool = True) -> str:
     return click.prompt("Password", hide_input=True, confirmation_prompt=prompt_twice)
 
 
+acting_option = click.option(
+    "--as", "acting_as", default=None, metavar="EMAIL",
+    help="Act with this user's rights (a delegated operator); by default the command runs as the platform.")
+
+
+def _find_user(session, email: str):
+    from sqlalchemy import select
+    from .models import User
+    found = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    if found is None:
+        raise CliError(f"no user {email!r}")
+    return found
+
+
 @user.command("create")
 @click.argument("email")
 @click.option("--name", default="")
 @click.option("--role", default="Administrator", show_default=True, help="Role in the business.")
 @click.option("--superuser", is_flag=True, help="May act in every business.")
+@acting_option
 @business_option
 @json_option
 @pass_context
-def user_create(cli_ctx, email, name, role, superuser):
+def user_create(cli_ctx, email, name, role, superuser, acting_as):
     """Create a user; the password is read from stdin or prompted for."""
     from .auth import create_user
     runtime = cli_ctx.light_runtime()
     business_id = cli_ctx.business.id if cli_ctx.business_slug else None
     password = _read_password()
     with runtime.transaction(all_businesses=True) as session:
+        actor = _find_user(session, acting_as) if acting_as else None
         created = create_user(session, email, password, name=name, business_id=business_id, role=role,
-                              superuser=superuser)
+                              superuser=superuser, actor=actor)
     data = {"id": created.id, "email": created.email, "superuser": created.is_superuser,
             "business": cli_ctx.business_slug, "role": role if business_id else None}
     if cli_ctx.as_json:
@@ -112,20 +128,16 @@ def user_create(cli_ctx, email, name, role, superuser):
 
 @user.command("password")
 @click.argument("email")
+@acting_option
 @pass_context
-def user_password(cli_ctx, email):
-    """Set a user's password (read from stdin or prompted for)."""
-    from sqlalchemy import select
-    from .auth import check_password_strength, hash_password
-    from .models import User
+def user_password(cli_ctx, email, acting_as):
+    """Set a user's password (read from stdin or prompted for); ends the user's sessions."""
+    from .auth import update_user
     password = _read_password()
-    check_password_strength(password)
     with cli_ctx.light_runtime().transaction(all_businesses=True) as session:
-        found = session.scalar(select(User).where(User.email == email.strip().lower()))
-        if found is None:
-            raise CliError(f"no user {email!r}")
-        found.password_hash = hash_password(password)
-    click.echo(f"password changed for {found.email}")
+        actor = _find_user(session, acting_as) if acting_as else None
+        found = update_user(session, actor, _find_user(session, email).id, password=password)
+    click.echo(f"password changed for {found.email}; their sessions have ended")
 
 
 @user.command("list")

@@ -6,6 +6,7 @@ is expected, instead of failing later somewhere far from the cause.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -55,6 +56,20 @@ def _of(kind, label):
     return check
 
 
+def _networks(key, value):
+    """Addresses or CIDR networks, as a list or one string separated by commas or spaces."""
+    items = value.replace(",", " ").split() if isinstance(value, str) else value
+    if not isinstance(items, list):
+        raise ConfigError(f"{key}: expected IP addresses or networks separated by commas, got {value!r}")
+    for item in items:
+        try:
+            ipaddress.ip_network(str(item), strict=False)
+        except ValueError:
+            raise ConfigError(f"{key}: {item!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)") \
+                from None
+    return [str(item) for item in items]
+
+
 def _choice(*options):
     def check(key, value):
         if value not in options:
@@ -76,7 +91,10 @@ SPEC = {
     "ADDONS_PATH": ([], _of(list, f"folder paths separated by {os.pathsep!r}")),
     "DISABLE_ENTRY_POINTS": (False, _of(bool, "true or false")),
     "DEFAULT_LOCALE": ("en", _choice("en", "ko", "vi", "zh", "ru", "es")),
-    "LOGIN_RATE_LIMIT": (5, _of(int, "a whole number of attempts per minute")),
+    "LOGIN_RATE_LIMIT": (5, _of(int, "a whole number of failed logins per account before delays begin")),
+    "LOGIN_ADDRESS_LIMIT": (20, _of(int, "a whole number of failed logins per address before delays begin")),
+    # Reverse proxies whose X-Forwarded-For / -Proto are believed (empty: none, the peer is the client).
+    "TRUSTED_PROXIES": ([], _networks),
     "JOB_MAX_RETRIES": (5, _of(int, "a whole number")),
     "JOB_RETRY_BACKOFF_SECONDS": (10, _of(int, "a whole number of seconds (doubled per attempt)")),
     "OUTBOX_CLAIM_SECONDS": (300, _of(int, "a whole number of seconds")),

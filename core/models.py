@@ -40,6 +40,9 @@ class User(TimestampMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_superuser: Mapped[bool] = mapped_column(Boolean, default=False)
     locale: Mapped[str | None] = mapped_column(String(8))
+    # Part of the login id in the session and the remember cookie: bumping it (logout,
+    # password change) makes every cookie issued before worthless (see core.auth.end_sessions).
+    credential_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     memberships: Mapped[list["Membership"]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     # Flask-Login protocol
@@ -51,7 +54,8 @@ class User(TimestampMixin, Base):
     is_anonymous = False
 
     def get_id(self):
-        return str(self.id)
+        """``"<id>:<credential version>"``; the user loader refuses an id of an older version."""
+        return f"{self.id}:{self.credential_version or 0}"
 
     def __str__(self):
         return self.email

@@ -24,8 +24,8 @@ from core.web.context import current_business_id, current_runtime, db
 
 from . import providers, totals
 from .forms import parse_buyer, parse_lines
-from .models import (DOC_TYPE_LABELS, DOC_TYPES, STATES, SUBMISSION_STATES, Document, ProviderConfig, Series,
-                     Submission)
+from .models import (DOC_TYPE_LABELS, DOC_TYPES, STATES, SUBMISSION_STATES, Delivery, Document, ProviderConfig,
+                     Series, Submission)
 from .services import corrections, documents, issue, numbering, sending, submission
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -308,7 +308,6 @@ def confirm_receipt(token):
             return render_template("einvoice/web/confirm.html", error=str(exc)), 400
         return render_template("einvoice/web/confirm.html", confirmed=True, number=number)
     with runtime.session(business_id) as session:
-        from .models import Delivery
         delivery = session.scalar(select(Delivery).where(Delivery.id == delivery_id))
         if delivery is None:
             return render_template("einvoice/web/confirm.html", error="this confirmation link is not valid"), 400

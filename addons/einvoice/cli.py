@@ -17,6 +17,7 @@ from . import totals
 from .models import DOC_TYPES, STATES, Document, Series
 from .services import documents, numbering, orders, sending
 from .services.issue import issue_document
+from .services.submission import history
 
 
 @click.group("einvoice")
@@ -57,7 +58,6 @@ def list_(cli, state, doc_type, series, limit, before):
 @business_command
 def show(cli, number):
     """One document with its lines, taxes, deliveries and submissions."""
-    from .services.submission import history
     with cli.session() as session:
         doc = documents.find_document(session, number)
         row = _row(doc) | {"series": doc.series, "due_date": doc.due_date, "buyer": doc.buyer, "seller": doc.seller,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from core.jobs import SkipJob, enqueue
 
 from .services import documents, issue, orders, sending
-from .services.submission import run_submission
+from .services.submission import open_submissions, run_submission
 
 
 def issue_for_order(ctx, order_id: int, doc_type: str, send: bool = True):
@@ -50,7 +50,6 @@ def submit(ctx, submission_id: int):
 
 def recheck_unknown(ctx):
     """Scheduled: look up unknown submissions (and ones a dead worker left sending) so none waits forever."""
-    from .services.submission import open_submissions
     with ctx.transaction() as session:
         for submission_id in open_submissions(session):
             enqueue(session, "einvoice.submit", submission_id=submission_id)

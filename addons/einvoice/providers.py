@@ -26,7 +26,7 @@ from sqlalchemy import select
 from core.addons.state import enabled_addons
 from core.errors import UserError
 
-from .models import ProviderConfig
+from .models import DOC_TYPES, ProviderConfig
 
 KIND = "einvoice"
 RESULT_STATES = ("accepted", "rejected", "processing")
@@ -176,7 +176,6 @@ def instantiate(runtime, session, business_id: int, code: str, options: dict) ->
 def set_provider(session, runtime, *, doc_type: str | None, provider: str, options: dict | None = None,
                  active: bool = True) -> ProviderConfig:
     """Choose the provider of a document type (None: every type without its own choice)."""
-    from .models import DOC_TYPES
     if doc_type is not None and doc_type not in DOC_TYPES:
         raise UserError(f"document type {doc_type!r}: one of {', '.join(DOC_TYPES)}")
     if provider not in registered(runtime):

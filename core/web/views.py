@@ -10,7 +10,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired
 
-from ..auth import authenticate
+from ..auth import end_sessions
+from ..login import attempt_login, audit_login
 from ..models import User
 from .context import allowed_business_ids, current_runtime, db
 
@@ -44,6 +45,7 @@ def safe_next(target: str | None, default: str) -> str:
 
 
 def client_ip() -> str:
+    """The peer's address; behind TESSERA_TRUSTED_PROXIES the client's (see core.web.security)."""
     return request.remote_addr or "-"
 
 
@@ -60,26 +62,21 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        throttle = current_app.extensions["tessera_throttle"]
-        wait = throttle.retry_after(db(), client_ip(), form.email.data)
+        user, wait = attempt_login(db(), current_app.extensions["tessera_throttle"], form.email.data,
+                                   form.password.data, client_ip(), request.user_agent.string)
+        db().commit()  # the audit entry, the failure count, a rehashed password
         if wait:
             flash(gettext("Too many login attempts. Try again in %(seconds)s seconds.", seconds=wait), "error")
             status = 429
+        elif user is None:
+            flash(gettext("Wrong e-mail or password."), "error")
+            status = 401
         else:
-            user = authenticate(db(), form.email.data, form.password.data)
-            if user is None:
-                throttle.failed(db(), client_ip(), form.email.data)
-                db().commit()
-                flash(gettext("Wrong e-mail or password."), "error")
-                status = 401
-            else:
-                throttle.succeeded(db(), client_ip(), form.email.data)
-                db().commit()  # a rehashed password is kept, the failures are forgotten
-                session.clear()  # a fresh session on login: no fixation
-                login_user(user, remember=form.remember.data)
-                if user.locale:
-                    session["locale"] = user.locale
-                return redirect(next_url)
+            session.clear()  # a fresh session on login: no fixation
+            login_user(user, remember=form.remember.data)
+            if user.locale:
+                session["locale"] = user.locale
+            return redirect(next_url)
     elif request.method == "POST":
         status = 400
     return render_template("tessera/login.html", form=form, next=next_url), status
@@ -87,8 +84,18 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
+    """End this user's sessions everywhere, and delete the remember cookie of this browser.
+
+    The session is cleared *before* ``logout_user``: that call leaves the flag
+    that makes Flask-Login delete the remember cookie on the response.
+    """
+    if current_user.is_authenticated:
+        user = db().get(User, current_user.id)
+        end_sessions(user)
+        audit_login(db(), "logout", user.email, client_ip(), request.user_agent.string, user_id=user.id)
+        db().commit()
     session.clear()
+    logout_user()
     return redirect(url_for("tessera.login"))
 
 
@@ -123,14 +130,19 @@ def switch_language():
 
 
 def load_user(user_id: str):
-    """Flask-Login's loader: a detached User, read outside the business-bound session."""
+    """Flask-Login's loader: a detached User, read outside the business-bound session.
+
+    The id is ``"<id>:<credential version>"`` (``User.get_id``), from the session
+    or the remember cookie alike; one of an older version (the user logged out or
+    the password changed since) loads nobody, so the request is anonymous.
+    """
     try:
-        ident = int(user_id)
+        ident, version = (int(part) for part in str(user_id).split(":"))
     except (TypeError, ValueError):
         return None
     with current_runtime().session() as own:
         user = own.get(User, ident)
-        if user is None or not user.active:
+        if user is None or not user.active or (user.credential_version or 0) != version:
             return None
         own.expunge(user)
         return user

@@ -1,12 +1,9 @@
 """Passwords, users, login, CSRF, throttling, redirects and cookies."""
 from __future__ import annotations
 
-import os
-from datetime import datetime, timedelta, timezone
-
 import pytest
 
-from core.auth import (LoginThrottle, create_user, grants, has_permission, hash_password, verify_password)
+from core.auth import create_user, grants, has_permission, hash_password, verify_password
 from core.errors import UserError
 from core.models import User
 
@@ -95,30 +92,6 @@ def test_sixth_attempt_in_a_minute_is_refused(client, make_business, make_user):
     assert response.status_code == 429
     assert "Too many login attempts" in response.get_data(as_text=True)
     assert client.get("/admin/core_role/").status_code == 302  # still logged out
-
-
-def test_throttle_window_slides_and_is_shared_by_every_process(runtime):
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    now = [start]
-    ip = f"10.9.{os.getpid() % 250}.1"
-    throttle = LoginThrottle(2, window=60, clock=lambda: now[0])
-    other_process = LoginThrottle(2, window=60, clock=lambda: now[0])
-    with runtime.transaction() as s:
-        throttle.failed(s, ip, "a@x")
-    with runtime.transaction() as s:
-        other_process.failed(s, ip, "a@x")
-    with runtime.session() as s:
-        assert throttle.retry_after(s, ip, "a@x") > 0
-        assert other_process.retry_after(s, ip, "a@x") > 0   # the count lives in the database
-        assert throttle.retry_after(s, ip, "b@x") == 0       # per e-mail
-    now[0] = start + timedelta(seconds=61)
-    with runtime.session() as s:
-        assert throttle.retry_after(s, ip, "a@x") == 0
-    with runtime.transaction() as s:
-        throttle.failed(s, ip, "a@x")
-        throttle.succeeded(s, ip, "a@x")
-    with runtime.session() as s:
-        assert throttle.retry_after(s, ip, "a@x") == 0
 
 
 @pytest.mark.parametrize("target,expected", [

@@ -18,6 +18,7 @@ from ..models import Document
 from ..totals import recompute
 from . import numbering
 from .documents import XML_TYPES, business_of, business_today, clean_buyer, mark_paid, render_pdf_bytes, settings
+from .submission import request_submission
 
 
 def issue_document(session, document_id: int, *, issue_date: date | None = None, render_pdf: bool | None = None,
@@ -61,7 +62,6 @@ def issue_document(session, document_id: int, *, issue_date: date | None = None,
     if doc.order_id is not None and _order_paid(session, doc.order_id) and doc.type != "credit_note":
         mark_paid(session, doc.id)
     if submit:
-        from .submission import request_submission
         request_submission(session, doc)
     return doc
 

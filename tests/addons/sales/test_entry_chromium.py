@@ -9,6 +9,7 @@ import pytest
 
 from tests.web.conftest import PASSWORD, app, make_user  # noqa: F401  (fixtures)
 from tests.web.test_chromium import CHROMEDRIVER, CHROMIUM, browser, server, shot  # noqa: F401  (fixtures)
+from tests.web.test_csp import INLINE_HANDLERS_JS, RECORD_VIOLATIONS_JS
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or not Path(CHROMEDRIVER).exists(),
                                 reason="headless Chromium test needs /usr/bin/chromium and /usr/bin/chromedriver")
@@ -41,6 +42,7 @@ def test_scan_twice_totals_update_then_save_and_confirm(runtime, server, browser
     business, variant_id = _korean_shop(runtime, make_business)
     email = make_user(business, permissions=["sales.order.read", "sales.order.create", "sales.order.edit"])
     wait = WebDriverWait(browser, 15)
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_VIOLATIONS_JS})
     browser.get(server + "/admin/sales_order/new/")
     wait.until(ec.presence_of_element_located((By.ID, "login-form")))
     browser.find_element(By.NAME, "email").send_keys(email)
@@ -48,6 +50,7 @@ def test_scan_twice_totals_update_then_save_and_confirm(runtime, server, browser
     browser.find_element(By.ID, "login-submit").click()
     scan = wait.until(ec.presence_of_element_located((By.ID, "entry-scan")))
     shot(browser, "order-entry-01-empty")
+    assert browser.execute_script(INLINE_HANDLERS_JS) == []
 
     customer = browser.find_element(By.ID, "customer_code")
     customer.send_keys("김민")
@@ -75,6 +78,7 @@ def test_scan_twice_totals_update_then_save_and_confirm(runtime, server, browser
     shot(browser, "order-entry-02-scanned")
     browser.execute_script("window.scrollTo(0, 0)")
     shot(browser, "order-entry-02-header")
+    assert browser.execute_script("return window.__csp") == []   # the script ran under the CSP, nothing refused
 
     browser.find_element(By.ID, "save-confirm").click()
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".alert-success")))
