@@ -167,9 +167,11 @@ class OrderEntryScreens:
         for row in rows:
             row["catalog"] = catalog.get(row["sku"])
         locale = _locale()
+        locked = order is not None and not states.can(order, "edit")
         return self.render(
             ENTRY_TEMPLATE, order=order, values=values, rows=rows, error=error,
-            error_fields=getattr(error, "fields", set()), locked=order is not None and not states.can(order, "edit"),
+            error_fields=getattr(error, "fields", set()), locked=locked,
+            locked_reason=services.locked_reason(order) if locked else "",
             channel_groups=CHANNEL_GROUPS, terms=db().scalars(select(PaymentTerm).where(PaymentTerm.active.is_(True))
                                                               .order_by(PaymentTerm.days, PaymentTerm.code)).all(),
             money=entry_lookup.money_format(currency), locale=locale, business=business,

@@ -17,7 +17,7 @@ from core.sequences import ensure_counters
 from .orders import (ORDER_SERIES, business_of, cancel_order, complete_order, confirm_order,  # noqa: F401
                      create_order, deliver_order, find_order, get_order, quantize_money, recompute,
                      refresh_fulfilment_status, refresh_payment_status, set_lines, update_order)
-from .entry import (OVERRIDE_PRICE, Entered, create_order_from_entry,  # noqa: F401
+from .entry import (OVERRIDE_PRICE, Entered, create_order_from_entry, locked_reason,  # noqa: F401
                     update_order_lines_from_entry)
 from .entry_fields import EntryError  # noqa: F401
 from .payment_terms import (create_payment_term, ensure_default_terms, get_payment_term,  # noqa: F401

@@ -113,9 +113,7 @@ def update_order_lines_from_entry(session, order_id: int, payload, *, confirm: b
     """
     order = get_order(session, order_id)
     if not states.can(order, "edit"):
-        raise EntryError([f"lines: order {order.number} is {states.STATE_LABELS[order.state]}; its lines are "
-                          f"locked once it is confirmed (stock is reserved against them); cancel it and "
-                          f"enter a new order to change them"])
+        raise EntryError([f"lines: {locked_reason(order)}"])
     entry = _Entry(channel=order.channel)
     known_keys(payload, EDITABLE_KEYS, "", entry.problems)
     payload = payload if isinstance(payload, dict) else {}
@@ -130,6 +128,14 @@ def update_order_lines_from_entry(session, order_id: int, payload, *, confirm: b
     if "due_date" not in payload:
         entry.due_date = order.due_date
     return _finish(session, order, entry, confirm)
+
+
+def locked_reason(order: Order) -> str:
+    """Why the lines of an order that is no longer New cannot change (the screen shows the same words)."""
+    why = {states.PROCESSING: "stock is reserved against them; cancel the order and enter a new one to change them",
+           states.COMPLETED: "its goods were delivered; a return or an exchange changes what the customer keeps",
+           states.CANCELLED: "a cancelled order stays as it was; enter a new order instead"}[order.state]
+    return f"order {order.number} is {states.STATE_LABELS[order.state]}, so its lines are locked: {why}"
 
 
 def _finish(session, order: Order, entry: _Entry, confirm: bool) -> Order:

@@ -130,7 +130,7 @@ def test_edit_a_new_order_then_lines_are_locked_once_confirmed(shop, make_user, 
         order = services.get_order(s, order_id)
         assert (order.state, order.total, len(order.lines)) == ("processing", Decimal(349000), 2)
     locked = client.get(f"/admin/sales_order/edit/?id={order_id}").get_data(as_text=True)
-    assert 'id="entry-locked"' in locked and f"The lines of {number} are locked" in locked
+    assert 'id="entry-locked"' in locked and f"Order {number} is Processing, so its lines are locked" in locked
     assert 'id="order-entry"' not in locked and "₫349,000" in locked   # the currency's format, no decimals
     client.post(f"/admin/sales_order/edit/?id={order_id}", form(shop, (shop.skus[0], "9", "", "")))
     with shop.session() as s:

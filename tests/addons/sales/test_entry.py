@@ -198,7 +198,8 @@ def test_update_lines_of_a_new_order_and_locked_once_confirmed(shop):
     with pytest.raises(services.EntryError) as err:
         with shop.tx() as s:
             services.update_order_lines_from_entry(s, order_id, {"lines": [{"sku": shop.skus[0], "qty": "1"}]})
-    assert err.value.problems[0].startswith(f"lines: order {edited.number} is Processing; its lines are locked")
+    assert err.value.problems == [f"lines: order {edited.number} is Processing, so its lines are locked: stock is "
+                                  f"reserved against them; cancel the order and enter a new one to change them"]
     with shop.tx() as s:
         fresh = services.create_order_from_entry(s, payload(shop)).order.id
     with pytest.raises(services.EntryError, match="channel: unknown field") as err:
