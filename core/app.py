@@ -56,13 +56,14 @@ def create_app(overrides: dict | None = None, runtime=None) -> Flask:
     check_schema(runtime)
     app = make_flask(runtime)
     init_extensions(app)
-    install_request_hooks(app)
+    install_request_hooks(app, runtime.config.is_production)
     build_admin(app, runtime)
     return app
 
 
 def make_flask(runtime) -> Flask:
-    """The Flask object: templates (core's and every addon's) and the security-relevant settings."""
+    """The Flask object: templates (core's and every addon's), the security-relevant settings and
+    the trusted proxies in front of it."""
     config = runtime.config
     app = Flask(__name__, template_folder=str(WEB_DIR / "templates"), static_folder=None,
                 instance_path=config["INSTANCE_PATH"])
@@ -95,6 +96,8 @@ def make_flask(runtime) -> Flask:
     app.extensions["tessera"] = runtime
     app.extensions["tessera_throttle"] = LoginThrottle(account_limit=config["LOGIN_RATE_LIMIT"],
                                                        address_limit=config["LOGIN_ADDRESS_LIMIT"])
+    if config["TRUSTED_PROXIES"]:
+        app.wsgi_app = TrustedProxies(app.wsgi_app, config["TRUSTED_PROXIES"])
     return app
 
 
@@ -113,12 +116,9 @@ def init_extensions(app: Flask) -> None:
     app.teardown_appcontext(context.close_system_session)
 
 
-def install_request_hooks(app: Flask) -> None:
-    """Per request: who audited changes belong to, security headers and CSP, trusted proxies,
-    template globals."""
+def install_request_hooks(app: Flask, production: bool) -> None:
+    """Per request: who audited changes belong to, security headers, template globals."""
     from .audit import current_user_id as audit_user
-    config = app.extensions["tessera"].config
-    production = config.is_production
 
     @app.before_request
     def attribute_changes():
@@ -133,8 +133,6 @@ def install_request_hooks(app: Flask) -> None:
             audit_user.reset(token)
 
     app.after_request(lambda response: add_security_headers(response, production))
-    if config["TRUSTED_PROXIES"]:
-        app.wsgi_app = TrustedProxies(app.wsgi_app, config["TRUSTED_PROXIES"])
 
     @app.context_processor
     def tessera_globals():

@@ -4,8 +4,9 @@
 and its admin are created once; addons enabled later are enabled and seeded on
 the next run. Each addon's ``demo`` provide (``load(session, business_id, rng)``)
 runs once per business, in dependency order (and after the demos named in its
-manifest's ``demo_after``; see ``core.addons.graph.demo_order``), in its own transaction, with a
-random generator seeded by the addon's name so the data is the same every time.
+manifest's ``demo_after``; see ``core.addons.graph.demo_order``), in its own
+transaction, with a random generator seeded by the addon's name so the data is
+the same every time.
 Whether it ran is remembered as a core setting row (addon ``core``, key
 ``demo:<addon>``) so a re-run never duplicates data.
 """

@@ -81,7 +81,6 @@ def register_actors(runtime) -> Binding:
     return binding
 
 
-
 # ---------------------------------------------------------------- workers
 @dataclass
 class EmbeddedWorker:

@@ -124,6 +124,23 @@ def get_partner(session, partner_id: int) -> Partner:
     return get_or_not_found(session, Partner, partner_id, "partner")
 
 
+def find_partner(session, ref: str) -> Partner:
+    """A partner by id, tax id or e-mail: what staff type into the CLI."""
+    ref = str(ref).strip()
+    if ref.isdigit():
+        try:
+            return get_partner(session, int(ref))
+        except NotFound:
+            pass  # digits may be a tax id too
+    matches = session.scalars(select(Partner).where((Partner.tax_id == ref.upper().replace(" ", ""))
+                                                    | (Partner.email == ref.lower())).limit(2)).all()
+    if len(matches) > 1:
+        raise UserError(f"{ref!r} names several partners; give the id")
+    if not matches:
+        raise NotFound(f"no partner {ref!r} (give the id, the tax id or the e-mail)")
+    return matches[0]
+
+
 def partner_by_code(session, code) -> Partner:
     """The partner whose ``code`` is ``code`` ("C00042", or the bare number), or NotFound."""
     text = str(code or "").strip().upper()

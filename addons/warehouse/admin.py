@@ -23,7 +23,7 @@ from core.web.context import db
 from . import services as wh
 from .models import (COUNT_STATES, MOVE_KINDS, PO_STATES, PurchaseOrder, ReorderPoint, StockBalance, StockCount,
                      StockMove, SupplierProduct, Warehouse)
-from .purchasing import STATE_LABELS as PO_LABELS
+from .services.purchasing import STATE_LABELS as PO_LABELS
 
 
 

@@ -10,7 +10,7 @@ from core.cli import CliError, business_command
 
 from . import services as wh
 from .models import StockCount
-from .stock import fmt
+from .services.stock import fmt
 
 
 @click.group("warehouse")
@@ -124,7 +124,7 @@ def count_record(cli, number, sku, quantity):
 @business_command
 def count_import(cli, number, path):
     """Record counted quantities from a CSV file with columns sku,counted (all or nothing)."""
-    from .counts import CountImportError
+    from .services.counts import CountImportError
     try:
         with cli.transaction() as session:
             n = wh.import_counts(session, _count(session, number).id, path.read_text(encoding="utf-8-sig"))

@@ -51,7 +51,8 @@ def demo_order(manifests: dict[str, Manifest], names) -> list[str]:
     sorter = TopologicalSorter()
     for name in order:
         m = manifests[name]
-        sorter.add(name, *(d for d in (*m.depends, *m.optional_depends, *m.demo_after) if d in position and d != name))
+        before = (*m.depends, *m.optional_depends, *m.demo_after)
+        sorter.add(name, *(d for d in before if d in position and d != name))
     try:
         sorter.prepare()
     except CycleError as exc:

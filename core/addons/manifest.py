@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..settings import coerce_setting
 from .errors import AddonError
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -90,164 +91,200 @@ TOP_KEYS = {"name", "version", "summary", "requires_core", "depends", "optional_
             "auto_install", "provides", "schedules", "events", "permissions", "settings", "providers"}
 
 
-def read_manifest(path: Path, package: str) -> Manifest:
-    """Parse ``path`` (an addon.toml); raise AddonError listing every problem found."""
-    where = f"{path.parent.name} ({path})"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise AddonError([f"{where}: addon.toml cannot be read ({exc.strerror}); every addon package "
-                          f"needs one next to its __init__.py"]) from None
-    try:
-        data = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise AddonError([f"{where}: addon.toml is not valid TOML: {exc}; fix the syntax there"]) from None
-    problems: list[str] = []
+@dataclass
+class _Fields:
+    """One addon.toml being read: its data, and every problem found so far (all are reported at once)."""
+    where: str
+    data: dict
+    problems: list = field(default_factory=list)
 
-    def bad(field_name, expected):
-        problems.append(f"{where}: field '{field_name}' {expected}")
+    def bad(self, field_name, expected):
+        self.problems.append(f"{self.where}: field '{field_name}' {expected}")
 
-    for key in sorted(set(data) - TOP_KEYS):
-        bad(key, f"is unknown; remove it or fix its spelling (allowed: {', '.join(sorted(TOP_KEYS))})")
-
-    name = data.get("name")
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        bad("name", "must be lower-case letters, digits and underscores, starting with a letter")
-        name = path.parent.name
-    elif name != path.parent.name:
-        bad("name", f"is {name!r} but the folder is {path.parent.name!r}; rename one so they match")
-    version = data.get("version")
-    if not isinstance(version, str) or not re.match(r"^\d+\.\d+(\.\d+)?$", version):
-        bad("version", "must be a version string such as \"1.0.0\"")
-    summary = data.get("summary", "")
-    if not isinstance(summary, str):
-        bad("summary", "must be a string")
-    requires_core = data.get("requires_core", ">=0.1")
-    wanted = _core_wanted(requires_core)
-    if wanted is None:
-        bad("requires_core", f"{requires_core!r} must read \">=MAJOR.MINOR\", e.g. \">=0.1\"")
-    elif CORE_VERSION < wanted:
-        bad("requires_core", f"asks for core {requires_core!r} but this core is "
-                             f"{'.'.join(map(str, CORE_VERSION))}; upgrade Tessera or use an older addon release")
-
-    def tables(key, value):
+    def tables(self, key, value):
         """An array of tables ([[key]]); anything else is reported, not iterated."""
         if not isinstance(value, list):
-            bad(key, f"must be an array of tables, written [[{key}]]")
+            self.bad(key, f"must be an array of tables, written [[{key}]]")
             return []
         return value
 
-    def names(key):
-        value = data.get(key, [])
+    def names(self, key):
+        value = self.data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and NAME_RE.match(v) for v in value):
-            bad(key, "must be a list of addon names")
+            self.bad(key, "must be a list of addon names")
             return ()
         return tuple(value)
 
-    depends, optional, demo_after = names("depends"), names("optional_depends"), names("demo_after")
+
+def read_manifest(path: Path, package: str) -> Manifest:
+    """Parse ``path`` (an addon.toml); raise AddonError listing every problem found."""
+    where = f"{path.parent.name} ({path})"
+    f = _Fields(where, _load(path, where))
+    for key in sorted(set(f.data) - TOP_KEYS):
+        f.bad(key, f"is unknown; remove it or fix its spelling (allowed: {', '.join(sorted(TOP_KEYS))})")
+    name, version, summary, requires_core = _identity(f, path.parent.name)
+    depends, optional, demo_after = f.names("depends"), f.names("optional_depends"), f.names("demo_after")
     if name in demo_after:
-        bad("demo_after", f"names '{name}' itself; remove it")
-    auto_install = data.get("auto_install", False)
+        f.bad("demo_after", f"names '{name}' itself; remove it")
+    auto_install = f.data.get("auto_install", False)
     if not isinstance(auto_install, bool):
-        bad("auto_install", "must be true or false")
-
-    provides = data.get("provides", {})
-    if not isinstance(provides, dict):
-        bad("provides", "must be a table")
-        provides = {}
-    for key, value in provides.items():
-        if key not in PROVIDES_KEYS:
-            bad(f"provides.{key}", f"is unknown; remove it or fix its spelling (allowed: {', '.join(PROVIDES_KEYS)})")
-        elif not isinstance(value, str) or not IMPORT_RE.match(value):
-            bad(f"provides.{key}", "must be an import string such as \".models\" or \".admin:register\"")
-
-    schedules = []
-    for i, item in enumerate(tables("schedules", data.get("schedules", []))):
-        if not isinstance(item, dict) or set(item) - {"name", "cron", "job"} or not all(
-                isinstance(item.get(k), str) for k in ("name", "cron", "job")):
-            bad(f"schedules[{i}]", "must have string keys name, cron and job only")
-            continue
-        if not _valid_cron(item["cron"]):
-            bad(f"schedules[{i}].cron", f"{item['cron']!r} is not a cron expression; write five fields "
-                                        f"(minute hour day month weekday), e.g. \"0 3 * * *\"")
-        schedules.append(Schedule(item["name"], item["cron"], item["job"]))
-
-    events = data.get("events", {})
-    publishes, subscribes = (), []
-    if not isinstance(events, dict) or set(events) - {"publishes", "subscribe"}:
-        bad("events", "must be a table with 'publishes' (list) and 'subscribe' (array of tables)")
-    else:
-        publishes = events.get("publishes", [])
-        if not isinstance(publishes, list) or not all(isinstance(e, str) and "." in e for e in publishes):
-            bad("events.publishes", "must be a list of event names such as \"sales.order_paid\"")
-            publishes = []
-        for i, item in enumerate(tables("events.subscribe", events.get("subscribe", []))):
-            ok = isinstance(item, dict) and not set(item) - {"event", "handler", "mode"}
-            if not ok or not isinstance(item.get("event"), str) or not isinstance(item.get("handler"), str):
-                bad(f"events.subscribe[{i}]", "needs string keys event and handler (and mode)")
-                continue
-            mode = item.get("mode", "sync")
-            if mode not in ("sync", "async"):
-                bad(f"events.subscribe[{i}].mode", "must be \"sync\" or \"async\"")
-            if not IMPORT_RE.match(item["handler"]) or ":" not in item["handler"]:
-                bad(f"events.subscribe[{i}].handler", "must be an import string such as \".events:on_paid\"")
-            subscribes.append(Subscription(item["event"], item["handler"], mode))
-
-    permissions = data.get("permissions", [])
-    if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
-        bad("permissions", "must be a list of strings")
-        permissions = []
-    for perm in permissions:
-        if not PERMISSION_RE.match(perm) or perm.split(".")[0] != name:
-            bad("permissions", f"{perm!r} must read '{name}.<object>.<action>'")
-
-    settings = []
-    settings_table = data.get("settings", {})
-    if not isinstance(settings_table, dict):
-        bad("settings", "must be a table of [settings.<key>] tables")
-        settings_table = {}
-    for key, spec in settings_table.items():
-        if not isinstance(spec, dict):
-            bad(f"settings.{key}", "must be a table")
-            continue
-        extra = set(spec) - {"type", "default", "label", "help", "choices"}
-        if extra:
-            bad(f"settings.{key}", f"has unknown keys {sorted(extra)}")
-        kind = spec.get("type")
-        if kind not in SETTING_TYPES:
-            bad(f"settings.{key}.type", f"must be one of {', '.join(SETTING_TYPES)}")
-            continue
-        choices = spec.get("choices", [])
-        if not isinstance(choices, list) or (kind == "choice" and not choices):
-            bad(f"settings.{key}.choices", "must be a non-empty list of allowed values for a choice setting")
-            continue
-        choices = tuple(choices)
-        default = spec.get("default", _EMPTY[kind])
-        from ..settings import coerce_setting  # local: settings imports manifest types
-        try:
-            default = coerce_setting(kind, default, choices)
-        except ValueError as exc:
-            bad(f"settings.{key}.default", str(exc))
-        settings.append(SettingSpec(key, kind, default, spec.get("label", key.replace("_", " ").capitalize()),
-                                    spec.get("help", ""), choices))
-
-    providers = []
-    for i, item in enumerate(tables("providers", data.get("providers", []))):
-        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("kind", "code", "target")):
-            bad(f"providers[{i}]", "needs string keys kind, code and target")
-            continue
-        if not IMPORT_RE.match(item["target"]):
-            bad(f"providers[{i}].target", "must be an import string such as \".providers:Offline\"")
-        providers.append(ProviderSpec(item["kind"], item["code"], item["target"], item.get("label", item["code"])))
-
-    if problems:
-        raise AddonError(problems)
+        f.bad("auto_install", "must be true or false")
+    provides = _provides(f)
+    schedules = _schedules(f)
+    publishes, subscribes = _events(f)
+    permissions = _permissions(f, name)
+    settings = _settings(f)
+    providers = _providers(f)
+    if f.problems:
+        raise AddonError(f.problems)
     return Manifest(name=name, version=version, summary=summary, path=path.parent, package=package,
                     requires_core=requires_core, depends=depends, optional_depends=optional,
                     demo_after=demo_after,
                     auto_install=auto_install, provides=dict(provides), schedules=tuple(schedules),
                     publishes=tuple(publishes), subscribes=tuple(subscribes),
                     permissions=tuple(permissions), settings=tuple(settings), providers=tuple(providers))
+
+
+def _load(path: Path, where: str) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AddonError([f"{where}: addon.toml cannot be read ({exc.strerror}); every addon package "
+                          f"needs one next to its __init__.py"]) from None
+    try:
+        return tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise AddonError([f"{where}: addon.toml is not valid TOML: {exc}; fix the syntax there"]) from None
+
+
+def _identity(f: _Fields, folder: str) -> tuple:
+    """name, version, summary and requires_core (the name falls back to the folder's when invalid)."""
+    name = f.data.get("name")
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        f.bad("name", "must be lower-case letters, digits and underscores, starting with a letter")
+        name = folder
+    elif name != folder:
+        f.bad("name", f"is {name!r} but the folder is {folder!r}; rename one so they match")
+    version = f.data.get("version")
+    if not isinstance(version, str) or not re.match(r"^\d+\.\d+(\.\d+)?$", version):
+        f.bad("version", "must be a version string such as \"1.0.0\"")
+    summary = f.data.get("summary", "")
+    if not isinstance(summary, str):
+        f.bad("summary", "must be a string")
+    requires_core = f.data.get("requires_core", ">=0.1")
+    wanted = _core_wanted(requires_core)
+    if wanted is None:
+        f.bad("requires_core", f"{requires_core!r} must read \">=MAJOR.MINOR\", e.g. \">=0.1\"")
+    elif CORE_VERSION < wanted:
+        f.bad("requires_core", f"asks for core {requires_core!r} but this core is "
+                               f"{'.'.join(map(str, CORE_VERSION))}; upgrade Tessera or use an older addon release")
+    return name, version, summary, requires_core
+
+
+def _provides(f: _Fields) -> dict:
+    provides = f.data.get("provides", {})
+    if not isinstance(provides, dict):
+        f.bad("provides", "must be a table")
+        provides = {}
+    for key, value in provides.items():
+        if key not in PROVIDES_KEYS:
+            f.bad(f"provides.{key}", f"is unknown; remove it or fix its spelling (allowed: {', '.join(PROVIDES_KEYS)})")
+        elif not isinstance(value, str) or not IMPORT_RE.match(value):
+            f.bad(f"provides.{key}", "must be an import string such as \".models\" or \".admin:register\"")
+    return provides
+
+
+def _schedules(f: _Fields) -> list:
+    schedules = []
+    for i, item in enumerate(f.tables("schedules", f.data.get("schedules", []))):
+        if not isinstance(item, dict) or set(item) - {"name", "cron", "job"} or not all(
+                isinstance(item.get(k), str) for k in ("name", "cron", "job")):
+            f.bad(f"schedules[{i}]", "must have string keys name, cron and job only")
+            continue
+        if not _valid_cron(item["cron"]):
+            f.bad(f"schedules[{i}].cron", f"{item['cron']!r} is not a cron expression; write five fields "
+                                          f"(minute hour day month weekday), e.g. \"0 3 * * *\"")
+        schedules.append(Schedule(item["name"], item["cron"], item["job"]))
+    return schedules
+
+
+def _events(f: _Fields) -> tuple:
+    events = f.data.get("events", {})
+    publishes, subscribes = (), []
+    if not isinstance(events, dict) or set(events) - {"publishes", "subscribe"}:
+        f.bad("events", "must be a table with 'publishes' (list) and 'subscribe' (array of tables)")
+    else:
+        publishes = events.get("publishes", [])
+        if not isinstance(publishes, list) or not all(isinstance(e, str) and "." in e for e in publishes):
+            f.bad("events.publishes", "must be a list of event names such as \"sales.order_paid\"")
+            publishes = []
+        for i, item in enumerate(f.tables("events.subscribe", events.get("subscribe", []))):
+            ok = isinstance(item, dict) and not set(item) - {"event", "handler", "mode"}
+            if not ok or not isinstance(item.get("event"), str) or not isinstance(item.get("handler"), str):
+                f.bad(f"events.subscribe[{i}]", "needs string keys event and handler (and mode)")
+                continue
+            mode = item.get("mode", "sync")
+            if mode not in ("sync", "async"):
+                f.bad(f"events.subscribe[{i}].mode", "must be \"sync\" or \"async\"")
+            if not IMPORT_RE.match(item["handler"]) or ":" not in item["handler"]:
+                f.bad(f"events.subscribe[{i}].handler", "must be an import string such as \".events:on_paid\"")
+            subscribes.append(Subscription(item["event"], item["handler"], mode))
+    return publishes, subscribes
+
+
+def _permissions(f: _Fields, name: str) -> list:
+    permissions = f.data.get("permissions", [])
+    if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
+        f.bad("permissions", "must be a list of strings")
+        permissions = []
+    for perm in permissions:
+        if not PERMISSION_RE.match(perm) or perm.split(".")[0] != name:
+            f.bad("permissions", f"{perm!r} must read '{name}.<object>.<action>'")
+    return permissions
+
+
+def _settings(f: _Fields) -> list:
+    settings = []
+    settings_table = f.data.get("settings", {})
+    if not isinstance(settings_table, dict):
+        f.bad("settings", "must be a table of [settings.<key>] tables")
+        settings_table = {}
+    for key, spec in settings_table.items():
+        if not isinstance(spec, dict):
+            f.bad(f"settings.{key}", "must be a table")
+            continue
+        extra = set(spec) - {"type", "default", "label", "help", "choices"}
+        if extra:
+            f.bad(f"settings.{key}", f"has unknown keys {sorted(extra)}")
+        kind = spec.get("type")
+        if kind not in SETTING_TYPES:
+            f.bad(f"settings.{key}.type", f"must be one of {', '.join(SETTING_TYPES)}")
+            continue
+        choices = spec.get("choices", [])
+        if not isinstance(choices, list) or (kind == "choice" and not choices):
+            f.bad(f"settings.{key}.choices", "must be a non-empty list of allowed values for a choice setting")
+            continue
+        choices = tuple(choices)
+        default = spec.get("default", _EMPTY[kind])
+        try:
+            default = coerce_setting(kind, default, choices)
+        except ValueError as exc:
+            f.bad(f"settings.{key}.default", str(exc))
+        settings.append(SettingSpec(key, kind, default, spec.get("label", key.replace("_", " ").capitalize()),
+                                    spec.get("help", ""), choices))
+    return settings
+
+
+def _providers(f: _Fields) -> list:
+    providers = []
+    for i, item in enumerate(f.tables("providers", f.data.get("providers", []))):
+        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("kind", "code", "target")):
+            f.bad(f"providers[{i}]", "needs string keys kind, code and target")
+            continue
+        if not IMPORT_RE.match(item["target"]):
+            f.bad(f"providers[{i}].target", "must be an import string such as \".providers:Offline\"")
+        providers.append(ProviderSpec(item["kind"], item["code"], item["target"], item.get("label", item["code"])))
+    return providers
 
 
 _EMPTY = {"bool": False, "int": 0, "str": "", "decimal": "0", "choice": None, "secret": ""}

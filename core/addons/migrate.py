@@ -291,24 +291,9 @@ def make_revision(registry, addon: str, message: str, *, autogenerate: bool = Tr
     and depends on the current heads of core and of the addon's dependencies.
     Returns the new file, or None when there was nothing to change.
     """
-    from alembic import command
-    from alembic.util import CommandError
     if not message or not message.strip():
         raise UserError("a revision needs a message: -m \"what changed\"")
-    if addon == CORE_BRANCH:
-        folder, deps = CORE_VERSIONS, []
-    else:
-        manifest = registry[addon]
-        folder = versions_dir(manifest)
-        deps = [CORE_BRANCH] + [d for d in _dependency_closure(registry, addon)[1:]]
-    problems = import_models(registry, [n for n in _dependency_closure(registry, addon) if n != CORE_BRANCH]
-                             if addon != CORE_BRANCH else [])
-    if problems:
-        raise AddonError(problems)
-    folder.mkdir(parents=True, exist_ok=True)
-    init = folder.parent / "__init__.py"
-    if addon != CORE_BRANCH and not init.exists():
-        init.write_text('"""Alembic revisions of this addon\'s branch (loaded by path, not imported)."""\n')
+    folder, deps = _revision_folder(registry, addon)
     script = script_directory(registry)
     existing = {rev.revision for rev in script.walk_revisions()}
     has_branch = _revision_map_errors(lambda: _branch_exists(script, addon))
@@ -318,6 +303,43 @@ def make_revision(registry, addon: str, message: str, *, autogenerate: bool = Tr
         if missing:
             raise UserError(f"{addon} depends on {', '.join(missing)}, which has no migrations yet; run "
                             f"'python manage.py addons revision {missing[0]} -m initial' first")
+    options = dict(message=message.strip(), autogenerate=autogenerate, version_path=str(folder))
+    if has_branch:
+        options["head"] = f"{addon}@head"
+    else:
+        options.update(head="base", branch_label=addon)
+        depends = _minimal([_head_of(script, d) for d in deps if _branch_exists(script, d)], script)
+        if depends:
+            options["depends_on"] = depends
+    _autogenerate(registry, addon, options)
+    script = script_directory(registry)
+    new = [rev for rev in script.walk_revisions() if rev.revision not in existing]
+    return Path(new[0].path) if new else None
+
+
+def _revision_folder(registry, addon: str) -> tuple[Path, list[str]]:
+    """The branch's versions folder (created if needed) and the branches a new branch would depend on,
+    after importing the models of ``addon`` and its dependencies (what autogenerate compares)."""
+    if addon == CORE_BRANCH:
+        folder, deps = CORE_VERSIONS, []
+    else:
+        folder = versions_dir(registry[addon])
+        deps = [CORE_BRANCH] + [d for d in _dependency_closure(registry, addon)[1:]]
+    problems = import_models(registry, [n for n in _dependency_closure(registry, addon) if n != CORE_BRANCH]
+                             if addon != CORE_BRANCH else [])
+    if problems:
+        raise AddonError(problems)
+    folder.mkdir(parents=True, exist_ok=True)
+    init = folder.parent / "__init__.py"
+    if addon != CORE_BRANCH and not init.exists():
+        init.write_text('"""Alembic revisions of this addon\'s branch (loaded by path, not imported)."""\n')
+    return folder, deps
+
+
+def _autogenerate(registry, addon: str, options: dict) -> None:
+    """Run Alembic's revision command against a scratch SQLite database upgraded to heads."""
+    from alembic import command
+    from alembic.util import CommandError
     with tempfile.TemporaryDirectory() as tmp:
         url = "sqlite:///" + str(Path(tmp) / "scratch.db")
         upgrade(registry, url)
@@ -325,24 +347,13 @@ def make_revision(registry, addon: str, message: str, *, autogenerate: bool = Tr
         try:
             with engine.connect() as connection:
                 cfg = alembic_config(registry, url, connection=connection, target=addon)
-                kwargs = dict(message=message.strip(), autogenerate=autogenerate, version_path=str(folder))
-                if has_branch:
-                    kwargs["head"] = f"{addon}@head"
-                else:
-                    kwargs.update(head="base", branch_label=addon)
-                    depends = _minimal([_head_of(script, d) for d in deps if _branch_exists(script, d)], script)
-                    if depends:
-                        kwargs["depends_on"] = depends
-                cfg.attributes["autogenerate"] = autogenerate
+                cfg.attributes["autogenerate"] = options["autogenerate"]
                 try:
-                    command.revision(cfg, **kwargs)
+                    command.revision(cfg, **options)
                 except CommandError as exc:
                     raise UserError(f"revision for {addon}: {exc}") from None
         finally:
             engine.dispose()
-    script = script_directory(registry)
-    new = [rev for rev in script.walk_revisions() if rev.revision not in existing]
-    return Path(new[0].path) if new else None
 
 
 def _minimal(revisions: list[str], script) -> list[str]:

@@ -89,14 +89,6 @@ def test_the_good_fixture_addons_pass():
     assert result.exit_code == 0, result.stdout
 
 
-def test_the_shipped_addons_pass():
-    from core.addons.check import check_addons
-    from core.config import load_config
-    problems, names = check_addons(load_config({"DISABLE_ENTRY_POINTS": True}, environ={}))
-    assert {"catalog", "partners", "warehouse", "sales", "sales_stock", "einvoice"} <= set(names)
-    assert problems == []
-
-
 MISPLACED = """
 name = "shapeless"
 version = "1.0.0"

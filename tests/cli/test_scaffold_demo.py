@@ -20,10 +20,12 @@ def test_scaffolded_addon_works_end_to_end(tmp_path, tmp_path_factory):
     created = run_manage("addons", "new", "gizmos", "--summary", "Gizmos for the test", env=env)
     assert created.returncode == 0, created.stderr
     addon = folder / "gizmos"
-    for rel in ("addon.toml", "__init__.py", "models.py", "services.py", "admin.py", "jobs.py", "cli.py",
-                "demo.py", "README.md", "tests/test_gizmos.py"):
-        assert (addon / rel).is_file(), rel
+    files = {str(p.relative_to(addon)) for p in addon.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
     [revision] = (addon / "migrations" / "versions").glob("*.py")
+    assert files == {"addon.toml", "__init__.py", "models.py", "services.py", "admin.py", "jobs.py", "events.py",
+                     "cli.py", "demo.py", "README.md", "tests/test_gizmos.py", "migrations/__init__.py",
+                     "templates/gizmos/out_of_stock.en.subject.txt", "templates/gizmos/out_of_stock.en.txt",
+                     str(revision.relative_to(addon))}  # exactly the README's addon shape
     assert "op.create_table('gizmos_item'" in revision.read_text()
 
     assert run_manage("addons", "check", "gizmos", env=env).returncode == 0
@@ -42,7 +44,7 @@ def test_scaffolded_addon_works_end_to_end(tmp_path, tmp_path_factory):
                          cwd=addon, capture_output=True, text=True, timeout=600,
                          env={k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")} | {"PYTHONPATH": str(PROJECT)})
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "5 passed" in run.stdout
+    assert "6 passed" in run.stdout
 
 
 def test_scaffold_refuses_bad_names_and_unknown_folders(tmp_path):

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from addons.warehouse import services as wh
-from addons.warehouse.counts import CountImportError
+from addons.warehouse.services.counts import CountImportError
 from addons.warehouse.models import PurchaseOrder, StockCount, StockMove
 from core.errors import NotFound, UserError
 

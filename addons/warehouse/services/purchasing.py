@@ -22,7 +22,7 @@ from core.models import Business
 from core.sequences import next_number
 
 from . import stock
-from .models import PurchaseLine, PurchaseOrder, Receipt, ReceiptLine, StockBalance, SupplierProduct
+from ..models import PurchaseLine, PurchaseOrder, Receipt, ReceiptLine, StockBalance, SupplierProduct
 
 STATE_LABELS = {"draft": "Draft", "sent": "Sent", "partial": "Partially received", "received": "Received",
                 "cancelled": "Cancelled"}

@@ -24,7 +24,7 @@ from core.db import get_or_not_found
 from core.errors import NotFound, UserError
 from core.money import to_decimal
 
-from .models import StockBalance, StockMove, Warehouse
+from ..models import StockBalance, StockMove, Warehouse
 
 QTY_PLACES = Decimal("0.0001")
 MAX_QTY = Decimal("1e12")

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from addons.catalog import services as catalog
 
 from . import stock
-from .models import PurchaseLine, PurchaseOrder, ReorderPoint, StockBalance, Warehouse
+from ..models import PurchaseLine, PurchaseOrder, ReorderPoint, StockBalance, Warehouse
 from .purchasing import add_purchase_line, create_purchase_order, preferred_supplier
 
 OPEN_STATES = ("draft", "sent", "partial")

@@ -1,9 +1,6 @@
-"""Warehouse services: the one import path for callers (sales_stock, admin, CLI, jobs).
+"""Warehouses themselves: create, edit, and the business's negative-stock rule.
 
-Warehouses are managed here; stock operations live in ``stock``, purchasing in
-``purchasing``, counts in ``counts`` and reorder points in ``reorder``, and are
-re-exported below so callers write ``from addons.warehouse import services``.
-All of them validate, raise UserError, and never commit.
+Validates, raises UserError, never commits (like every module of this package).
 """
 from __future__ import annotations
 
@@ -14,16 +11,8 @@ from sqlalchemy import select, update
 from addons.partners.services import EMAIL_RE
 from core.errors import UserError
 
-from .counts import (apply_count, cancel_count, create_count, get_count, import_counts, record_counts,  # noqa: F401
-                     start_count, variance_report)
-from .models import WAREHOUSE_KINDS, StockBalance, Warehouse
-from .purchasing import (add_purchase_line, cancel_purchase_order, create_purchase_order,  # noqa: F401
-                         get_purchase_order, preferred_supplier, receive_purchase_order, send_purchase_order,
-                         set_supplier_product, update_purchase_line)
-from .reorder import (below_reorder_points, draft_purchase_for_shortfall, draft_reorder_purchases,  # noqa: F401
-                      set_reorder_point)
-from .stock import (adjust, check_balances, default_warehouse, deliver, get_warehouse, quantity,  # noqa: F401
-                    receive, release, reserve, restock, scrap, stock_levels, transfer, warehouse_by_code)
+from ..models import WAREHOUSE_KINDS, StockBalance, Warehouse
+from .stock import fmt, get_warehouse, skus
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_\-]{0,31}$")
 FIELDS = ("code", "name", "kind", "street", "city", "region", "postal_code", "country", "contact_name", "phone",
@@ -92,7 +81,6 @@ def set_allow_negative_stock(session, allow: bool) -> None:
     """
     from core.runtime import current
     from core.settings import set_settings
-    from .stock import fmt, skus
     if not allow:
         bad = session.execute(select(StockBalance.variant_id, StockBalance.on_hand, StockBalance.reserved,
                                      Warehouse.code).join(Warehouse, Warehouse.id == StockBalance.warehouse_id)

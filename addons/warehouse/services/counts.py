@@ -21,7 +21,7 @@ from core.errors import UserError
 from core.sequences import next_number
 
 from . import stock
-from .models import StockBalance, StockCount, StockCountLine
+from ..models import StockBalance, StockCount, StockCountLine
 
 STATE_LABELS = {"draft": "Draft", "counting": "Counting", "applied": "Applied", "cancelled": "Cancelled"}
 
