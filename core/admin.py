@@ -19,6 +19,8 @@ from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import tools as sqla_tools
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.model.form import converts
 from flask_admin.helpers import flash_errors, get_redirect_target
 from flask_login import current_user
 from sqlalchemy import select
@@ -146,6 +148,14 @@ class ServiceForms:
         return self._save(lambda s: self.service_update(s, model.id, **self.form_values(form))) is not None
 
 
+class ExactDecimalConverter(AdminModelConverter):
+    """Decimal form fields for core.money's column types (Flask-Admin knows only Numeric by name)."""
+
+    @converts("core.money.ExactDecimal")
+    def handle_exact_decimal(self, column, field_args, **extra):
+        return self.handle_decimal_types(column, field_args, **extra)
+
+
 class SecureModelView(SecureAccess, ModelView):
     """The one base for model views: secure, business-fenced, count-free paging.
 
@@ -154,6 +164,7 @@ class SecureModelView(SecureAccess, ModelView):
     """
 
     business_column: str | None = None
+    model_form_converter = ExactDecimalConverter
     simple_list_pager = True          # no COUNT(*) per page
     page_size = 50
     can_set_page_size = True

@@ -8,6 +8,8 @@ are pending and names the command that applies them.
 """
 from __future__ import annotations
 
+import logging
+
 import click
 
 from .cli import CliError, emit, json_option, pass_context
@@ -91,8 +93,12 @@ def run(cli_ctx, with_demo, host, port, threads):
 def _ready_runtime(cli_ctx):
     """The loaded runtime of a production process, refused while migrations are pending."""
     from .addons.migrate import assert_migrated
+    from .rls import unfenced_warning
     runtime = cli_ctx.runtime
     assert_migrated(runtime)
+    warning = unfenced_warning(runtime.db.engine)
+    if warning:
+        logging.getLogger(__name__).warning(warning)
     return runtime
 
 

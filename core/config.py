@@ -83,6 +83,8 @@ SPEC = {
     "ENV": ("development", _choice("development", "production", "test")),
     "INSTANCE_PATH": (str(PROJECT_ROOT / "instance"), _of(str, "a folder path")),
     "DATABASE_URL": ("", lambda k, v: _url(("sqlite", "postgresql"))(k, v) if v else v),
+    # The owner role that runs migrations; empty: the same as DATABASE_URL (see core.rls).
+    "MIGRATE_DATABASE_URL": ("", lambda k, v: _url(("sqlite", "postgresql"))(k, v) if v else v),
     "BROKER_URL": ("stub://", _url(("stub", "redis", "rediss", "amqp", "amqps"))),
     "SECRET_KEY": (DEFAULT_SECRET_KEY, _of(str, "a string")),
     # Empty: mail is written as .eml files under INSTANCE_PATH/mail (the embedded default).
@@ -117,6 +119,10 @@ class Config:
     @property
     def database_url(self) -> str:
         return self.values["DATABASE_URL"] or "sqlite:///" + str(Path(self.values["INSTANCE_PATH"]) / "tessera.db")
+
+    @property
+    def migrate_database_url(self) -> str:
+        return self.values["MIGRATE_DATABASE_URL"] or self.database_url
 
     @property
     def is_production(self) -> bool:

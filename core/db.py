@@ -1,12 +1,9 @@
 """Engine, sessions, the declarative Base, mixins and the transaction helper.
 
-Tenancy lives here because it must hold for every query, whoever writes it: a
-session carries the business it works for (``session.info["business_id"]``);
-ORM statements on business-scoped models get that business as a bound value
-criterion, inserts are stamped with it, and a flush that would point a row at
-another business's row is refused. A session without a business refuses to touch
-business-scoped models unless it was opened with ``all_businesses=True`` (system
-work such as the outbox relay or the scheduler).
+Every session carries the business it works for (``session.info["business_id"]``)
+or ``all_businesses`` for system work. Two walls keep businesses apart: the ORM
+fence of ``core.tenancy`` (every backend) and, on PostgreSQL, row-level security
+(``core.rls``), which reads the business each transaction sets.
 """
 from __future__ import annotations
 
@@ -17,14 +14,13 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Callable, TypeVar
 
-from sqlalchemy import (DateTime, ForeignKey, Integer, MetaData, Table, create_engine, event, inspect, select)
+from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm.util import identity_key
-from sqlalchemy.orm import (MANYTOONE, DeclarativeBase, Mapped, Session, declared_attr, mapped_column,
-                            sessionmaker, with_loader_criteria)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from .errors import NotFound, UserError
+from .errors import UserError
+from .tenancy import BusinessScoped, TenancyError, get_in_business, get_or_not_found  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,15 +46,6 @@ class Base(DeclarativeBase):
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-class BusinessScoped:
-    """A row owned by one business. Queries, inserts and references are fenced by it."""
-
-    @declared_attr
-    def business_id(cls) -> Mapped[int]:
-        return mapped_column(Integer, ForeignKey("core_business.id", ondelete="RESTRICT"),
-                             index=True, nullable=False)
 
 
 # ---------------------------------------------------------------- engines
@@ -175,147 +162,3 @@ def describe_integrity_error(exc: IntegrityError) -> str:
     if "not null" in lowered:
         return f"A required value is missing ({text.splitlines()[0]})."
     return f"The change breaks a database rule ({text.splitlines()[0]})."
-
-
-# ---------------------------------------------------------------- tenancy
-
-class TenancyError(UserError):
-    pass
-
-
-def _scoped_mappers(mappers):
-    return [m for m in mappers if issubclass(m.class_, BusinessScoped)]
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _filter_by_business(state):
-    if not (state.is_select or state.is_update or state.is_delete):
-        return
-    if state.execution_options.get("all_businesses") or state.session.info.get("all_businesses"):
-        return
-    if state.is_column_load or state.is_relationship_load:
-        # The parent row was already fenced; its children are loaded by key.
-        pass
-    business_id = state.session.info.get("business_id")
-    if business_id is None:
-        if _scoped_mappers(state.all_mappers):
-            raise TenancyError("no business selected: business-scoped data needs --business or a business session")
-        return
-    state.statement = state.statement.options(
-        with_loader_criteria(BusinessScoped, lambda cls: cls.business_id == business_id,
-                             include_aliases=True, track_closure_variables=True))
-
-
-@event.listens_for(Session, "before_flush")
-def _stamp_and_fence(session, _flush_context, _instances):
-    business_id = session.info.get("business_id")
-    scoped = [obj for obj in list(session.new) + list(session.dirty) if isinstance(obj, BusinessScoped)]
-    # Stamp every new row first, so related rows created in the same flush are owned
-    # before references between them are compared.
-    for obj in scoped:
-        if obj.business_id is None:
-            if business_id is None:
-                raise TenancyError(f"{type(obj).__name__}: no business selected for a new record")
-            obj.business_id = business_id
-        elif business_id is not None and obj.business_id != business_id and not session.info.get("all_businesses"):
-            raise TenancyError(f"{type(obj).__name__}: a record of another business cannot be written here")
-    refs: dict = {}
-    # A row's owner never changes, so a reference checked once stays good for the session.
-    verified = session.info.setdefault("_fenced_refs", set())
-    for obj in scoped:
-        state = inspect(obj)
-        for column in obj.__table__.columns:
-            for fk in column.foreign_keys:
-                target = fk.column.table
-                if target.name == "core_business" or "business_id" not in target.c:
-                    continue
-                key = _attr_for(obj, column)
-                if state.persistent and not state.attrs[key].history.has_changes():
-                    continue
-                value = getattr(obj, key, None)
-                if value is None or (target.name, value, obj.business_id) in verified:
-                    continue
-                owner = _owner_in_session(session, target, fk.column.name, value)
-                if owner is not None:
-                    if owner != obj.business_id:
-                        raise TenancyError(f"{target.name} #{value} belongs to another business "
-                                           f"and cannot be referenced")
-                    verified.add((target.name, value, obj.business_id))
-                    continue
-                refs.setdefault((target, fk.column.name), set()).add((value, obj.business_id))
-        _fence_related(obj)
-    for (table, key_name), pairs in refs.items():
-        ids = {value for value, _ in pairs}
-        rows = session.execute(
-            select(table.c[key_name], table.c.business_id).where(table.c[key_name].in_(ids)),
-            execution_options={"all_businesses": True}).all()
-        owners = dict(rows)
-        for value, owner in pairs:
-            if value in owners and owners[value] != owner:
-                raise TenancyError(f"{table.name} #{value} belongs to another business and cannot be referenced")
-            verified.add((table.name, value, owner))
-
-
-def _owner_in_session(session, table, key_name, value):
-    """The owner of a referenced row already loaded in this session, without a query."""
-    mapper = _mapper_for_table(table)
-    if mapper is None or [c.name for c in mapper.primary_key] != [key_name]:
-        return None
-    obj = session.identity_map.get(identity_key(mapper.class_, value))
-    return None if obj is None else obj.business_id
-
-
-_table_mappers: dict = {}
-
-
-def _mapper_for_table(table):
-    if table.name not in _table_mappers:
-        _table_mappers.clear()
-        _table_mappers.update({m.local_table.name: m for m in Base.registry.mappers
-                               if isinstance(m.local_table, Table)})
-    return _table_mappers.get(table.name)
-
-
-def _fence_related(obj):
-    """Objects assigned through many-to-one relationships: their key is only copied during
-    the flush, after the foreign-key check above has run, so compare owners directly."""
-    loaded = inspect(obj).dict
-    for rel in type(obj).__mapper__.relationships:
-        if rel.direction is not MANYTOONE or rel.key not in loaded:
-            continue
-        related = loaded[rel.key]
-        owner = getattr(related, "business_id", None) if isinstance(related, BusinessScoped) else None
-        if owner is not None and owner != obj.business_id:
-            ident = inspect(related).identity
-            label = f"#{ident[0]}" if ident else "(new)"
-            raise TenancyError(f"{related.__table__.name} {label} belongs to another business "
-                               f"and cannot be referenced")
-
-
-def _attr_for(obj, column) -> str:
-    mapper = type(obj).__mapper__
-    return mapper.get_property_by_column(column).key
-
-
-def get_in_business(session: Session, model, ident):
-    """A row by primary key, or ``None`` when it is missing or another business's.
-
-    The identity map is consulted first, so a row this transaction already loaded
-    costs no query; one loaded from the database went through the tenancy filter,
-    and the owner check below covers rows loaded with ``all_businesses``.
-    """
-    obj = session.get(model, ident)
-    if obj is None or not isinstance(obj, BusinessScoped):
-        return obj
-    business_id = session.info.get("business_id")
-    if business_id is not None and obj.business_id != business_id and not session.info.get("all_businesses"):
-        return None
-    return obj
-
-
-def get_or_not_found(session: Session, model, ident, label: str):
-    """``get_in_business`` for services: a missing or foreign row is a NotFound naming it."""
-    row = get_in_business(session, model, ident)
-    if row is None:
-        raise NotFound(f"{label} #{ident} not found")
-    return row

@@ -15,6 +15,10 @@ from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency, get_currency_precision
+from sqlalchemy import BigInteger, Numeric, String, bindparam, text
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import TypeDecorator
 
 from .errors import UserError
 
@@ -124,19 +128,23 @@ def split(total, count: int, currency: str) -> list[Decimal]:
     return allocate(total, [1] * count, currency)
 
 
-def format_money(amount, currency: str, locale: str = "en") -> str:
+def format_money(amount, currency: str, locale: str = "en", *, exact: bool = False) -> str:
     """``amount`` as a reader of ``locale`` writes it: '₩12,345', '12.345 ₫', '$1,234.50'.
 
     The amount is rounded to the currency's minor units first, so a VND amount
-    never shows decimals whatever CLDR says about the locale's pattern.
+    never shows decimals whatever CLDR says about the locale's pattern. An
+    ``exact`` amount (a unit price: quantity × price must be checkable on paper)
+    keeps the decimals it has beyond those: '€0.125', '₩1,250.5'.
     """
     code = _currency_code(currency)
-    value = quantize(amount, code)
+    digits = minor_units(code)
+    if exact:
+        digits = max(digits, -min(to_decimal(amount).normalize().as_tuple().exponent, 0))
+    value = to_decimal(amount).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
     try:
         parsed = Locale.parse(str(locale).replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError):
         raise UserError(f"locale {locale!r} is not a known locale (e.g. en, ko_KR, vi_VN)") from None
-    digits = minor_units(code)
     pattern = None
     if digits != get_currency_precision(code):
         # Babel would pad to its own digit count; give it a pattern with ours.
@@ -164,3 +172,205 @@ def _currency_code(currency) -> str:
 @lru_cache(maxsize=1)
 def _known_currencies() -> frozenset:
     return frozenset(Locale("en").currencies)
+
+
+# ---------------------------------------------------------------- columns
+
+AMOUNT_PRECISION, AMOUNT_SCALE = 18, 4
+QUANTITY_PRECISION, QUANTITY_SCALE = 18, 4
+# (precision, scale) of the Rate columns
+TAX_RATE = (6, 4)        # a fraction: 0.1000 is 10 %
+PERCENT = (5, 2)         # discounts: 12.50 is 12.5 %
+EXCHANGE_RATE = (18, 8)
+
+
+class ExactDecimal(TypeDecorator):
+    """A fixed-point Decimal column, exact on every backend.
+
+    PostgreSQL stores ``NUMERIC(precision, scale)``. SQLite has no exact decimal
+    (its NUMERIC affinity turns fractions into floats), so there the column is a
+    64-bit integer counting units of ``10**-scale``: exact, and still summed,
+    compared, sorted and checked in SQL with integer arithmetic, as long as both
+    sides have the same scale. That is why SQL multiplication and division of
+    these columns are refused (the product of two scaled integers has the wrong
+    scale): compute in Python with Decimal. A value with more decimals than the
+    column holds is refused, never rounded, on both backends: the column scale is
+    the precision contract, so what is written is exactly what is read back.
+    """
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int, scale: int):
+        super().__init__(precision=precision, scale=scale)
+        self.precision, self.scale = precision, scale
+
+    @property
+    def python_type(self):
+        return Decimal
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.precision}, {self.scale})"
+
+    class comparator_factory(Numeric.Comparator):
+        def __mul__(self, other):
+            if isinstance(other, int) and not isinstance(other, bool):
+                return super().__mul__(other)
+            raise TypeError(_NO_SQL_PRODUCT)
+
+        __rmul__ = __mul__
+
+        def __truediv__(self, other):
+            raise TypeError(_NO_SQL_PRODUCT)
+
+        __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __truediv__
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(self.precision, self.scale))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        exact = fit(value, self.precision, self.scale)
+        return int(exact.scaleb(self.scale)) if dialect.name == "sqlite" else exact
+
+    def process_literal_param(self, value, dialect):
+        return self.process_bind_param(value, dialect)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            if not isinstance(value, int):
+                # AVG or a value written around the ORM: a float is no longer exact.
+                raise TypeError(f"{value!r} read from a {self.scale}-decimal column is not a scaled integer; "
+                                f"aggregate with core.money.sum_of (SUM is exact, AVG is not)")
+            return _unscaled(value, self.scale)
+        return Decimal(value).quantize(Decimal(1).scaleb(-self.scale))
+
+
+def _unscaled(units: int, scale: int) -> Decimal:
+    """``units`` of ``10**-scale`` as a Decimal with exactly ``scale`` decimals (no context rounding)."""
+    return Decimal(f"{units}e-{scale}")
+
+
+_NO_SQL_PRODUCT = ("multiplying or dividing exact decimal columns in SQL loses their scale on SQLite; "
+                   "load the values and compute with Decimal")
+
+
+class Amount(ExactDecimal):
+    """Money: 18 digits, 4 decimals (a currency's minor units are at most 3)."""
+    cache_ok = True
+
+    def __init__(self):
+        super().__init__(AMOUNT_PRECISION, AMOUNT_SCALE)
+
+    def __repr__(self):
+        return "Amount()"
+
+
+class Quantity(ExactDecimal):
+    """Quantities of stock, order and document lines: 18 digits, 4 decimals."""
+    cache_ok = True
+
+    def __init__(self):
+        super().__init__(QUANTITY_PRECISION, QUANTITY_SCALE)
+
+    def __repr__(self):
+        return "Quantity()"
+
+
+class Rate(ExactDecimal):
+    """Ratios with their own precision: ``Rate(*TAX_RATE)``, ``Rate(*PERCENT)``, ``Rate(*EXCHANGE_RATE)``."""
+    cache_ok = True
+
+
+def fit(value, precision: int, scale: int, field: str = "value") -> Decimal:
+    """``value`` as a Decimal at exactly ``scale`` decimals, or a UserError naming ``field``.
+
+    Refuses more decimals than ``scale`` (the value would be rounded by the
+    database and differ from what documents built from it show) and more digits
+    than ``precision``.
+    """
+    try:
+        number = to_decimal(value)
+    except UserError as exc:
+        raise UserError(f"{field}: {exc}") from None
+    places = Decimal(1).scaleb(-scale)
+    exact = number.quantize(places) if abs(number) < Decimal(10) ** (precision - scale) else None
+    if exact is None:
+        raise UserError(f"{field}: {value} is too large (at most {precision - scale} digits before the point)")
+    if exact != number:
+        raise UserError(f"{field}: {value} has more than {scale} decimal{'s' if scale != 1 else ''} "
+                        f"(allowed: {scale})")
+    return exact
+
+
+def fit_column(value, column, field: str | None = None) -> Decimal:
+    """``fit`` with the precision and scale of a mapped column (``Product.sale_price``)."""
+    kind = column.type
+    return fit(value, kind.precision, kind.scale, field or column.key)
+
+
+def scaled_check(condition: str, kind: ExactDecimal, **values):
+    """A CHECK condition whose literals are written as the column stores them.
+
+    ``scaled_check("rate >= 0 AND rate < :one", Rate(*TAX_RATE), one=1)`` renders
+    ``rate < 1.0000`` on PostgreSQL and ``rate < 10000`` on SQLite, where the
+    column holds scaled integers (a literal ``1`` there would mean 0.0001).
+    """
+    return text(condition).bindparams(*(bindparam(name, Decimal(value), type_=kind)
+                                        for name, value in values.items()))
+
+
+class sum_of(FunctionElement):
+    """SUM over an amount, quantity or rate expression: exact on every backend, 0 over no rows.
+
+    PostgreSQL sums NUMERIC exactly. SQLite sums integers exactly but stops with
+    "integer overflow" past 9.2e18 units (10,000 amounts of 18 digits get there),
+    so there the expression is summed in two parts that cannot overflow, the
+    units above and below 10**9, and the parts are added in Python. The result
+    is for reading (select lists, GROUP BY); compare rows, not sums, in SQL.
+    """
+    inherit_cache = True
+
+    def __init__(self, expression):
+        kind = expression.type
+        if not isinstance(kind, ExactDecimal):
+            raise TypeError(f"sum_of needs an Amount, Quantity or Rate expression, got {kind!r}")
+        super().__init__(expression)
+        self.type = _ExactSum(kind.scale)
+
+
+class _ExactSum(TypeDecorator):
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, scale: int):
+        super().__init__()
+        self.scale = scale
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(String() if dialect.name == "sqlite" else Numeric())
+
+    def process_result_value(self, value, dialect):
+        if dialect.name == "sqlite":
+            high, low = (int(part) for part in value.split())
+            return _unscaled(high * _SPLIT + low, self.scale)
+        return Decimal(value).quantize(Decimal(1).scaleb(-self.scale))
+
+
+_SPLIT = 10 ** 9  # a part's sum stays below 9.2e18 for up to 9.2e9 rows
+
+
+@compiles(sum_of)
+def _sum_numeric(element, compiler, **kw):
+    return f"coalesce(sum({compiler.process(element.clauses, **kw)}), 0)"
+
+
+@compiles(sum_of, "sqlite")
+def _sum_scaled_integers(element, compiler, **kw):
+    units = compiler.process(element.clauses, **kw)
+    return (f"printf('%d %d', coalesce(sum(({units}) / {_SPLIT}), 0), "
+            f"coalesce(sum(({units}) % {_SPLIT}), 0))")

@@ -1,4 +1,4 @@
-"""HTML templates to PDF, safely: Jinja (autoescaped) -> xhtml2pdf -> bytes.
+"""HTML templates to PDF, safely: Jinja (autoescaped) -> xhtml2pdf -> PDF/A-3b bytes (core.pdfa).
 
 Documents printed for customers carry values typed by other people (buyer
 names, line descriptions, notes). Three things keep such a value from doing
@@ -33,6 +33,7 @@ import jinja2
 from markupsafe import Markup
 
 from .errors import UserError
+from .pdfa import Attachment, to_pdfa3b
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,14 @@ FONT_FAMILIES = {
     "tessera-latin": ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", 0),     # Latin, Vietnamese, Cyrillic
     "tessera-hangul": ("NanumGothic.ttf", "NanumGothicBold.ttf", 0),   # Hangul (+ KS X 1001 Hanja)
     "tessera-han": ("wqy-microhei.ttc", None, 0),                       # Han (+ Hangul, Latin fallback)
+}
+
+# ReportLab's canvas preamble and table cells, and xhtml2pdf's empty paragraphs and
+# anchors, name Helvetica: a standard-14 font that is never embedded, which PDF/A
+# forbids. Those names are registered as the bundled DejaVu faces instead.
+STANDARD_FONT_ALIASES = {
+    "Helvetica": "DejaVuSans.ttf", "Helvetica-Oblique": "DejaVuSans.ttf",
+    "Helvetica-Bold": "DejaVuSans-Bold.ttf", "Helvetica-BoldOblique": "DejaVuSans-Bold.ttf",
 }
 
 # First family draws what it has; the rest catch the characters it lacks.
@@ -92,7 +101,25 @@ def register_fonts() -> None:
                 for is_italic in (0, 1):
                     addMapping(face, is_bold, is_italic, name)
             x2p_default.DEFAULT_FONT[family] = face
+        for name, filename in STANDARD_FONT_ALIASES.items():
+            pdfmetrics.registerFont(TTFont(name, str(FONTS_DIR / filename)))
         _registered = True
+
+
+def text_width(text: str, language: str | None, size: float, *, bold: bool = False) -> float:
+    """Width in points of ``text`` as a PDF prints it: each character in the first font of the
+    language's stack that has it (xhtml2pdf's fallback), for layouts that must not wrap a number."""
+    from reportlab.pdfbase import pdfmetrics
+
+    register_fonts()
+    families = [name.strip() for name in font_stack(language).split(",")]
+    fonts = [pdfmetrics.getFont(_face_name(family, bold=bold and FONT_FAMILIES[family][1] is not None))
+             for family in families]
+    width = 0.0
+    for char in text:
+        font = next((f for f in fonts if ord(char) in f.face.charToGlyph), fonts[0])
+        width += font.stringWidth(char, size)
+    return width
 
 
 def _face_name(family: str, bold: bool) -> str:
@@ -194,8 +221,12 @@ def _configured_limit() -> float:
 
 
 def render_pdf(template_name: str, context: dict, *, search_paths: Iterable[str | Path],
-               time_limit: float | None = None) -> bytes:
-    """Render ``template_name`` (found along ``search_paths``, first wins) with ``context`` to PDF bytes.
+               time_limit: float | None = None, title: str = "", author: str = "",
+               attachments: tuple[Attachment, ...] = ()) -> bytes:
+    """Render ``template_name`` (found along ``search_paths``, first wins) with ``context`` to PDF/A-3b bytes.
+
+    ``title`` and ``author`` go into the PDF's metadata and ``attachments`` are
+    embedded files: see ``core.pdfa``.
 
     Runs in a worker thread so that ``time_limit`` seconds (default: the
     ``PDF_TIME_LIMIT`` setting of the current runtime, else ``DEFAULT_TIME_LIMIT``)
@@ -213,7 +244,8 @@ def render_pdf(template_name: str, context: dict, *, search_paths: Iterable[str 
     def work():
         try:
             html, path = render_html(template_name, context, search_paths=paths)
-            result["pdf"] = html_to_pdf(html, path=path, policy=resource_policy(paths, limit))
+            plain = html_to_pdf(html, path=path, policy=resource_policy(paths, limit))
+            result["pdf"] = to_pdfa3b(plain, title=title, author=author, attachments=tuple(attachments))
         except BaseException as exc:  # handed to the caller's thread below
             result["error"] = exc
 

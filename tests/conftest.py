@@ -4,6 +4,11 @@ One runtime per test session on SQLite (a temp file), or on PostgreSQL when
 TESSERA_TEST_DATABASE_URL is set. Tests isolate by business, not by database:
 each test makes its own businesses (``make_business``), and the tenancy fence
 keeps them apart, which is itself under test.
+
+On PostgreSQL the URL's role (a superuser, say ``postgres``) owns the databases
+and runs the migrations, while the runtime connects as ``APP_ROLE``, a login role
+that is neither superuser nor owner, as production does: row-level security
+then binds every test, not only the ones about it.
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ FIXTURE_ADDONS = Path(__file__).parent / "fixtures" / "addons"
 GOOD_ADDONS = FIXTURE_ADDONS / "good"
 PG_URL = os.environ.get("TESSERA_TEST_DATABASE_URL")
 BROKER_URL = os.environ.get("TESSERA_TEST_BROKER_URL")
+APP_ROLE = "tessera_test_app"  # cluster-wide, shared by every test run; created on first use
 _counter = itertools.count(1)
 
 
@@ -32,15 +38,28 @@ def fresh_database_url(tmp_path_factory, label: str) -> str:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # Several runs may create it at once: a duplicate is fine, whichever error reports it.
+        conn.execute(text(f"DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN PASSWORD '{APP_ROLE}' NOSUPERUSER "
+                          f"NOBYPASSRLS; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"))
     admin.dispose()
     return url.set(database=name).render_as_string(hide_password=False)
 
 
+def app_url(owner_url: str) -> str:
+    """The same PostgreSQL database reached as ``APP_ROLE`` (SQLite: the same URL)."""
+    if not owner_url.startswith("postgresql"):
+        return owner_url
+    return make_url(owner_url).set(username=APP_ROLE, password=APP_ROLE).render_as_string(hide_password=False)
+
+
 def base_overrides(tmp_path_factory, database_url: str) -> dict:
+    """Config of a test runtime on ``database_url`` (a fresh one): migrations as its owner,
+    the app as ``APP_ROLE`` on PostgreSQL."""
     return {
         "ENV": "test",
         "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": app_url(database_url),
+        "MIGRATE_DATABASE_URL": database_url,
         "ADDONS_PATH": [str(GOOD_ADDONS)],
         "SECRET_KEY": "test-secret-key",
         "BROKER_URL": "stub://",
@@ -58,6 +77,14 @@ def runtime(tmp_path_factory):
     install_all(rt)
     yield rt
     rt.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def owner_engine(runtime):
+    """The runtime's database as its owner, for DDL: on PostgreSQL the app role has none."""
+    engine = create_engine(runtime.config.migrate_database_url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

@@ -1,15 +1,14 @@
-"""Catalog tables. Money and quantities are Numeric, read back as Decimal."""
+"""Catalog tables. Money is core.money.Amount (exact on every database), read back as Decimal."""
 from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, BusinessScoped, TimestampMixin
+from core.money import TAX_RATE, Amount, Rate, scaled_check
 
-MONEY = Numeric(18, 4)
 CHANNELS = ("web", "shopee", "lazada", "tiktok", "phone", "facebook", "counter", "manual")
 MAX_ATTRIBUTES = 3
 
@@ -18,11 +17,11 @@ class TaxClass(BusinessScoped, Base):
     """A VAT class: ``rate`` 0.10 is 10 %; ``exempt`` differs from a 0 % rate on invoices."""
     __tablename__ = "catalog_tax_class"
     __table_args__ = (UniqueConstraint("business_id", "code"),
-                      CheckConstraint("rate >= 0 AND rate < 1", name="rate"))
+                      CheckConstraint(scaled_check("rate >= 0 AND rate < :one", Rate(*TAX_RATE), one=1), name="rate"))
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(100))
-    rate: Mapped[Decimal] = mapped_column(Numeric(6, 4), default=Decimal("0"))
+    rate: Mapped[Decimal] = mapped_column(Rate(*TAX_RATE), default=Decimal("0"))
     exempt: Mapped[bool] = mapped_column(Boolean, default=False)
 
     def __str__(self):
@@ -83,8 +82,8 @@ class Product(BusinessScoped, TimestampMixin, Base):
     height_mm: Mapped[int | None] = mapped_column(Integer)
     images: Mapped[list] = mapped_column(JSON, default=list)  # paths under the media folder
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    cost_price: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
-    sale_price: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
+    cost_price: Mapped[Decimal] = mapped_column(Amount(), default=Decimal("0"))
+    sale_price: Mapped[Decimal] = mapped_column(Amount(), default=Decimal("0"))
     tax_class_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_tax_class.id"))
     attribute_names: Mapped[list] = mapped_column(JSON, default=list)  # up to 3, e.g. ["colour", "size"]
     category: Mapped[Category | None] = relationship()
@@ -126,8 +125,8 @@ class Variant(BusinessScoped, TimestampMixin, Base):
     value1: Mapped[str | None] = mapped_column(String(64))
     value2: Mapped[str | None] = mapped_column(String(64))
     value3: Mapped[str | None] = mapped_column(String(64))
-    price: Mapped[Decimal | None] = mapped_column(MONEY)
-    cost_price: Mapped[Decimal | None] = mapped_column(MONEY)
+    price: Mapped[Decimal | None] = mapped_column(Amount())
+    cost_price: Mapped[Decimal | None] = mapped_column(Amount())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     product: Mapped[Product] = relationship(back_populates="variants")
 
@@ -186,7 +185,7 @@ class PriceListItem(BusinessScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     price_list_id: Mapped[int] = mapped_column(ForeignKey("catalog_price_list.id", ondelete="CASCADE"))
     variant_id: Mapped[int] = mapped_column(ForeignKey("catalog_variant.id", ondelete="CASCADE"), index=True)
-    price: Mapped[Decimal] = mapped_column(MONEY)
+    price: Mapped[Decimal] = mapped_column(Amount())
     price_list: Mapped[PriceList] = relationship(back_populates="items")
     variant: Mapped[Variant] = relationship()
 

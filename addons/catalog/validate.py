@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from core.errors import UserError
 from core.models import Business
-from core.money import minor_units, to_decimal
+from core.money import AMOUNT_SCALE, minor_units, to_decimal
 
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$")
 BARCODE_RE = re.compile(r"^[0-9A-Za-z\-]{4,64}$")
-COST_DECIMALS = 4
+COST_DECIMALS = AMOUNT_SCALE  # what the cost columns hold
 
 
 def sku(value, field="sku") -> str:

@@ -12,16 +12,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, LargeBinary,
-                        Numeric, String, Text, UniqueConstraint, text)
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, LargeBinary, String, Text,
+                        UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.audit import Audited
 from core.db import Base, BusinessScoped, TimestampMixin, utcnow
+from core.money import EXCHANGE_RATE, PERCENT, TAX_RATE, Amount, Quantity, Rate, scaled_check
 
 from .totals import tax_breakdown
-
-MONEY = Numeric(18, 4)
 
 DOC_TYPES = ("vat_invoice", "sales_invoice", "credit_note", "adjustment_invoice", "replacement_invoice",
              "receipt")
@@ -108,11 +107,11 @@ class Document(Audited, BusinessScoped, TimestampMixin, Base):
     issue_date: Mapped[date | None] = mapped_column(Date)
     due_date: Mapped[date | None] = mapped_column(Date)
     payment_terms: Mapped[str] = mapped_column(String(200), default="")
-    early_discount_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    early_discount_percent: Mapped[Decimal | None] = mapped_column(Rate(*PERCENT))
     early_discount_days: Mapped[int | None] = mapped_column(Integer)
     customer_po: Mapped[str | None] = mapped_column(String(64))
     currency: Mapped[str] = mapped_column(String(3))
-    exchange_rate: Mapped[Decimal] = mapped_column(Numeric(18, 8), default=Decimal(1))
+    exchange_rate: Mapped[Decimal] = mapped_column(Rate(*EXCHANGE_RATE), default=Decimal(1))
     language: Mapped[str] = mapped_column(String(8), default="en")
     seller: Mapped[dict] = mapped_column(JSON, default=dict)
     buyer: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -121,9 +120,9 @@ class Document(Audited, BusinessScoped, TimestampMixin, Base):
     buyer_country: Mapped[str | None] = mapped_column(String(2))
     payment_method: Mapped[str] = mapped_column(String(16), default="bank_transfer")
     notes: Mapped[str] = mapped_column(Text, default="")
-    subtotal: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
-    tax_total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
-    total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    subtotal: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
+    tax_total: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
+    total: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
     rounding: Mapped[str] = mapped_column(String(8), default="line")
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     xml: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
@@ -156,21 +155,22 @@ class Document(Audited, BusinessScoped, TimestampMixin, Base):
 
 class DocumentLine(BusinessScoped, Base):
     __tablename__ = "einvoice_document_line"
-    __table_args__ = (CheckConstraint("discount_percent >= 0 AND discount_percent <= 100", name="discount"),
+    __table_args__ = (CheckConstraint(scaled_check("discount_percent >= 0 AND discount_percent <= :hundred",
+                                                   Rate(*PERCENT), hundred=100), name="discount"),
                       UniqueConstraint("document_id", "position"))
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("einvoice_document.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     sku: Mapped[str | None] = mapped_column(String(64))
     description: Mapped[str] = mapped_column(String(500))
-    quantity: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    quantity: Mapped[Decimal] = mapped_column(Quantity())
     unit: Mapped[str] = mapped_column(String(8), default="C62")
-    unit_price: Mapped[Decimal] = mapped_column(Numeric(18, 4))
-    discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
-    tax_rate: Mapped[Decimal | None] = mapped_column(Numeric(6, 4))
+    unit_price: Mapped[Decimal] = mapped_column(Amount())
+    discount_percent: Mapped[Decimal] = mapped_column(Rate(*PERCENT), default=Decimal(0))
+    tax_rate: Mapped[Decimal | None] = mapped_column(Rate(*TAX_RATE))
     tax_category: Mapped[str] = mapped_column(String(4), default="S")
-    net_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
-    tax_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    net_amount: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
+    tax_amount: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
 
     document: Mapped[Document] = relationship(back_populates="lines")
 

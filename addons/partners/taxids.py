@@ -1,9 +1,9 @@
 """Generate well-formed tax ids with correct check digits, for demo data and tests.
 
 Each generator takes a ``random.Random`` so demo data is reproducible. The check
-digit arithmetic comes from python-stdnum where it exposes it; the Korean business
-registration number's check digit (which stdnum does not verify) is computed here
-with the National Tax Service weights, so the numbers also pass a stricter checker.
+digit arithmetic comes from python-stdnum where it exposes it, and for the Korean
+business registration number (whose check digit stdnum does not verify) from
+``core.taxid``, the same code that validates it.
 """
 from __future__ import annotations
 
@@ -13,14 +13,13 @@ from stdnum.mx import rfc
 from stdnum.ru import inn
 from stdnum.vn import mst
 
+from core.taxid import kr_brn_check_digit
+
 
 def kr_brn(rng) -> str:
-    while True:
-        body = f"{rng.randint(101, 899)}{rng.randint(81, 88):02d}{rng.randint(1, 9999):04d}"
-        weights = (1, 3, 7, 1, 3, 7, 1, 3, 5)
-        total = sum(int(d) * w for d, w in zip(body, weights)) + int(body[8]) * 5 // 10
-        number = body + str((10 - total % 10) % 10)
-        return f"{number[:3]}-{number[3:5]}-{number[5:]}"
+    body = f"{rng.randint(101, 899)}{rng.randint(81, 88):02d}{rng.randint(1, 9999):04d}"
+    number = body + kr_brn_check_digit(body)
+    return f"{number[:3]}-{number[3:5]}-{number[5:]}"
 
 
 def vn_mst(rng) -> str:

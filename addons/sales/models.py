@@ -2,27 +2,26 @@
 
 Sales references partners (customers) and catalog variants, never warehouse
 tables: which warehouse serves an order is the sales_stock bridge's extension
-table. Money columns are Numeric (Decimal in Python); the amounts stored on an
-order are the rounded results of ``totals``, recomputed by the services whenever
-lines change, so lists can sort and filter on them without recomputing.
+table. Money columns are core.money.Amount (Decimal in Python, exact on every
+database); the amounts stored on an order are the rounded results of ``totals``,
+recomputed by the services whenever lines change, so lists can sort and filter
+on them without recomputing.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, Numeric, String, Text,
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from addons.partners.models import Partner
 from core.audit import Audited
 from core.db import Base, BusinessScoped, TimestampMixin, utcnow
+from core.money import PERCENT, TAX_RATE, Amount, Quantity, Rate, scaled_check
 
 from . import states
-
-MONEY = Numeric(18, 4)
-QTY = Numeric(14, 3)
 
 
 class PaymentTerm(BusinessScoped, Base):
@@ -33,13 +32,14 @@ class PaymentTerm(BusinessScoped, Base):
     __tablename__ = "sales_payment_term"
     __table_args__ = (UniqueConstraint("business_id", "code"),
                       CheckConstraint("days >= 0", name="days"),
-                      CheckConstraint("discount_percent >= 0 AND discount_percent < 100", name="discount"),
+                      CheckConstraint(scaled_check("discount_percent >= 0 AND discount_percent < :hundred",
+                                                   Rate(*PERCENT), hundred=100), name="discount"),
                       CheckConstraint("discount_days >= 0 AND discount_days <= days", name="discount_days"))
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(120))
     days: Mapped[int] = mapped_column(Integer, default=0)
-    discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
+    discount_percent: Mapped[Decimal] = mapped_column(Rate(*PERCENT), default=Decimal(0))
     discount_days: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -83,21 +83,21 @@ class Order(Audited, BusinessScoped, TimestampMixin, Base):
     order_date: Mapped[date] = mapped_column(Date)
     payment_term_code: Mapped[str | None] = mapped_column(String(32))
     term_days: Mapped[int] = mapped_column(Integer, default=0)
-    term_discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
+    term_discount_percent: Mapped[Decimal] = mapped_column(Rate(*PERCENT), default=Decimal(0))
     term_discount_days: Mapped[int] = mapped_column(Integer, default=0)
     due_date: Mapped[date | None] = mapped_column(Date)
-    subtotal: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
-    discount_total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
-    tax_total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
-    shipping_fee: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    subtotal: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
+    discount_total: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
+    tax_total: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
+    shipping_fee: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
     shipping_paid_by: Mapped[str] = mapped_column(String(16), default="customer")
-    total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
-    cod_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
-    amount_paid: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
-    amount_refunded: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
-    early_discount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    total: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
+    cod_amount: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
+    amount_paid: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
+    amount_refunded: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
+    early_discount: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
     # Value of returned goods set against what the customer still owed (not paid out).
-    amount_credited: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    amount_credited: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
     note: Mapped[str | None] = mapped_column(Text)
     # Where the goods go, frozen at entry (name, phone, street, ward, district, province, postal_code,
     # country): later edits of the customer never move an order's parcel.
@@ -152,7 +152,8 @@ class OrderLine(BusinessScoped, Base):
     __table_args__ = (
         CheckConstraint("qty > 0", name="qty"),
         CheckConstraint("unit_price >= 0", name="unit_price"),
-        CheckConstraint("discount_percent >= 0 AND discount_percent <= 100", name="discount"),
+        CheckConstraint(scaled_check("discount_percent >= 0 AND discount_percent <= :hundred", Rate(*PERCENT),
+                                     hundred=100), name="discount"),
         CheckConstraint("qty_delivered >= 0 AND qty_delivered <= qty", name="delivered"),
         CheckConstraint("qty_returned >= 0 AND qty_returned <= qty_delivered", name="returned"),
     )
@@ -162,15 +163,15 @@ class OrderLine(BusinessScoped, Base):
     variant_id: Mapped[int] = mapped_column(ForeignKey("catalog_variant.id", ondelete="RESTRICT"), index=True)
     sku: Mapped[str] = mapped_column(String(64))
     description: Mapped[str] = mapped_column(String(255))
-    qty: Mapped[Decimal] = mapped_column(QTY)
-    unit_price: Mapped[Decimal] = mapped_column(MONEY)
-    discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
-    tax_rate: Mapped[Decimal | None] = mapped_column(Numeric(6, 4))
-    net_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
-    tax_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
-    total_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
-    qty_delivered: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0))
-    qty_returned: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0))
+    qty: Mapped[Decimal] = mapped_column(Quantity())
+    unit_price: Mapped[Decimal] = mapped_column(Amount())
+    discount_percent: Mapped[Decimal] = mapped_column(Rate(*PERCENT), default=Decimal(0))
+    tax_rate: Mapped[Decimal | None] = mapped_column(Rate(*TAX_RATE))
+    net_amount: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
+    tax_amount: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
+    total_amount: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
+    qty_delivered: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal(0))
+    qty_returned: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal(0))
 
     order: Mapped[Order] = relationship(back_populates="lines")
 
@@ -195,7 +196,7 @@ class Payment(Audited, BusinessScoped, Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id", ondelete="RESTRICT"), index=True)
     kind: Mapped[str] = mapped_column(String(8), default="payment")
     method: Mapped[str] = mapped_column(String(16))
-    amount: Mapped[Decimal] = mapped_column(MONEY)
+    amount: Mapped[Decimal] = mapped_column(Amount())
     paid_on: Mapped[date] = mapped_column(Date)
     reference: Mapped[str | None] = mapped_column(String(128))
     return_id: Mapped[int | None] = mapped_column(ForeignKey("sales_return.id", ondelete="RESTRICT"))
@@ -219,11 +220,11 @@ class Return(Audited, BusinessScoped, TimestampMixin, Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id", ondelete="RESTRICT"), index=True)
     state: Mapped[str] = mapped_column(String(16), default="draft")
     reason: Mapped[str] = mapped_column(String(255), default="")
-    refund_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    refund_amount: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
     refund_method: Mapped[str | None] = mapped_column(String(16))
     # An exchange: the value of the returned goods is credited to this new order.
     replacement_order_id: Mapped[int | None] = mapped_column(ForeignKey("sales_order.id", ondelete="RESTRICT"))
-    credit_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    credit_amount: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
     received_at: Mapped[datetime | None] = mapped_column()
 
     order: Mapped[Order] = relationship(foreign_keys=[order_id])
@@ -242,9 +243,9 @@ class ReturnLine(BusinessScoped, Base):
     return_id: Mapped[int] = mapped_column(ForeignKey("sales_return.id", ondelete="CASCADE"), index=True)
     order_line_id: Mapped[int] = mapped_column(ForeignKey("sales_order_line.id", ondelete="RESTRICT"), index=True)
     variant_id: Mapped[int] = mapped_column(ForeignKey("catalog_variant.id", ondelete="RESTRICT"))
-    qty: Mapped[Decimal] = mapped_column(QTY)
+    qty: Mapped[Decimal] = mapped_column(Quantity())
     damaged: Mapped[bool] = mapped_column(Boolean, default=False)
-    amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))  # value credited, tax included
+    amount: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))  # value credited, tax included
 
     ret: Mapped[Return] = relationship(back_populates="lines")
     order_line: Mapped[OrderLine] = relationship()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from core.errors import UserError
-from core.money import quantize, to_decimal
+from core.money import fit_column, quantize, to_decimal
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
@@ -27,8 +27,13 @@ class LineAmounts:
     total: Decimal      # net + tax
 
 
-def clean_amount(value, label: str, *, allow_zero: bool = True, allow_negative: bool = False) -> Decimal:
-    """A Decimal from user input, or a UserError that names the field."""
+def clean_amount(value, label: str, *, allow_zero: bool = True, allow_negative: bool = False,
+                 column=None) -> Decimal:
+    """A Decimal from user input, or a UserError that names the field.
+
+    With ``column`` (``OrderLine.qty``) the value must also fit it: no more
+    decimals than the column stores, so what is saved is what was computed with.
+    """
     try:
         amount = to_decimal(value)
     except (UserError, ValueError, TypeError) as exc:
@@ -37,7 +42,7 @@ def clean_amount(value, label: str, *, allow_zero: bool = True, allow_negative: 
         raise UserError(f"{label}: must not be negative, got {amount}")
     if not allow_zero and amount == 0:
         raise UserError(f"{label}: must be more than zero")
-    return amount
+    return amount if column is None else fit_column(amount, column, label)
 
 
 def line_amounts(qty: Decimal, unit_price: Decimal, discount_percent: Decimal, tax_rate: Decimal | None,
@@ -82,5 +87,5 @@ def fmt(amount, currency: str) -> str:
 
 
 def fmt_qty(qty) -> str:
-    """A quantity without trailing zeros: '3', '2.5' (stored values carry 3 decimals)."""
+    """A quantity without trailing zeros: '3', '2.5' (stored values carry 4 decimals)."""
     return format(Decimal(qty).normalize(), "f")

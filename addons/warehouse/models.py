@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, Numeric, String,
-                        Text, UniqueConstraint, event)
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint, event)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from addons.catalog.models import Variant
@@ -18,9 +18,8 @@ from addons.partners.models import Partner
 from core.audit import Audited
 from core.db import Base, BusinessScoped, TimestampMixin, utcnow
 from core.errors import UserError
+from core.money import Amount, Quantity
 
-QTY = Numeric(18, 4)
-MONEY = Numeric(18, 4)
 WAREHOUSE_KINDS = ("main", "secondary", "branch")
 MOVE_KINDS = ("receipt", "delivery", "transfer", "adjustment", "return", "scrap", "reserve", "release")
 PO_STATES = ("draft", "sent", "partial", "received", "cancelled")
@@ -64,8 +63,8 @@ class StockBalance(BusinessScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse_warehouse.id"))
     variant_id: Mapped[int] = mapped_column(ForeignKey("catalog_variant.id"))
-    on_hand: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0))
-    reserved: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0))
+    on_hand: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal(0))
+    reserved: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal(0))
     allow_negative: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     warehouse: Mapped[Warehouse] = relationship()
@@ -88,9 +87,9 @@ class StockMove(BusinessScoped, Base):
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse_warehouse.id"))
     variant_id: Mapped[int] = mapped_column(ForeignKey("catalog_variant.id"))
     kind: Mapped[str] = mapped_column(String(16))
-    on_hand_delta: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0))
-    reserved_delta: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0))
-    unit_cost: Mapped[Decimal | None] = mapped_column(MONEY)
+    on_hand_delta: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal(0))
+    reserved_delta: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal(0))
+    unit_cost: Mapped[Decimal | None] = mapped_column(Amount())
     reason: Mapped[str | None] = mapped_column(String(255))
     reference: Mapped[str | None] = mapped_column(String(128))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
@@ -116,8 +115,8 @@ class SupplierProduct(BusinessScoped, Base):
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners_partner.id"))
     variant_id: Mapped[int] = mapped_column(ForeignKey("catalog_variant.id"))
     supplier_sku: Mapped[str | None] = mapped_column(String(64))
-    unit_cost: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
-    min_qty: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0))
+    unit_cost: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
+    min_qty: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal(0))
     lead_time_days: Mapped[int] = mapped_column(Integer, default=0)
     preferred: Mapped[bool] = mapped_column(Boolean, default=False)
     partner: Mapped[Partner] = relationship()
@@ -164,9 +163,9 @@ class PurchaseLine(BusinessScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("warehouse_purchase_order.id", ondelete="CASCADE"), index=True)
     variant_id: Mapped[int] = mapped_column(ForeignKey("catalog_variant.id"))
-    quantity: Mapped[Decimal] = mapped_column(QTY)
-    received_qty: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0))
-    unit_cost: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    quantity: Mapped[Decimal] = mapped_column(Quantity())
+    received_qty: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal(0))
+    unit_cost: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
     order: Mapped[PurchaseOrder] = relationship(back_populates="lines")
     variant: Mapped[Variant] = relationship()
 
@@ -198,8 +197,8 @@ class ReceiptLine(BusinessScoped, Base):
     receipt_id: Mapped[int] = mapped_column(ForeignKey("warehouse_receipt.id", ondelete="CASCADE"), index=True)
     purchase_line_id: Mapped[int] = mapped_column(ForeignKey("warehouse_purchase_line.id"))
     variant_id: Mapped[int] = mapped_column(ForeignKey("catalog_variant.id"))
-    quantity: Mapped[Decimal] = mapped_column(QTY)
-    unit_cost: Mapped[Decimal] = mapped_column(MONEY)
+    quantity: Mapped[Decimal] = mapped_column(Quantity())
+    unit_cost: Mapped[Decimal] = mapped_column(Amount())
     variant: Mapped[Variant] = relationship()
 
 
@@ -231,9 +230,9 @@ class StockCountLine(BusinessScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     count_id: Mapped[int] = mapped_column(ForeignKey("warehouse_stock_count.id", ondelete="CASCADE"))
     variant_id: Mapped[int] = mapped_column(ForeignKey("catalog_variant.id"))
-    expected_qty: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0))  # on hand when counting started
-    counted_qty: Mapped[Decimal | None] = mapped_column(QTY)
-    applied_delta: Mapped[Decimal | None] = mapped_column(QTY)
+    expected_qty: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal(0))  # on hand when counting started
+    counted_qty: Mapped[Decimal | None] = mapped_column(Quantity())
+    applied_delta: Mapped[Decimal | None] = mapped_column(Quantity())
     count: Mapped[StockCount] = relationship(back_populates="lines")
     variant: Mapped[Variant] = relationship()
 
@@ -246,7 +245,7 @@ class ReorderPoint(BusinessScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse_warehouse.id"))
     variant_id: Mapped[int] = mapped_column(ForeignKey("catalog_variant.id"))
-    min_qty: Mapped[Decimal] = mapped_column(QTY)
-    max_qty: Mapped[Decimal] = mapped_column(QTY)
+    min_qty: Mapped[Decimal] = mapped_column(Quantity())
+    max_qty: Mapped[Decimal] = mapped_column(Quantity())
     warehouse: Mapped[Warehouse] = relationship()
     variant: Mapped[Variant] = relationship()

@@ -138,13 +138,20 @@ def _revision_map_errors(fn):
                           f"addon path?)") from None
 
 
-def upgrade(registry, database_url: str, target: str = "heads"):
-    """Upgrade the database to ``target`` (all branch heads by default)."""
+def upgrade(registry, database_url: str, target: str = "heads", *, app_role: str | None = None):
+    """Upgrade the database to ``target`` (all branch heads by default).
+
+    On PostgreSQL the same transaction then grants ``app_role`` (the role the app
+    connects as, when it is not the migrating one) its DML rights and gives new
+    business-scoped tables their row-level security policy (``core.rls``).
+    """
     from alembic import command
+    from .. import rls
     engine = migration_engine(database_url)
     try:
         with engine.connect() as connection:
             cfg = alembic_config(registry, database_url, connection=connection)
+            cfg.attributes["after_upgrade"] = lambda conn: rls.after_upgrade(conn, app_role)
             _revision_map_errors(lambda: command.upgrade(cfg, target))
             if database_url.startswith("sqlite"):
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
@@ -208,7 +215,7 @@ def install_all(runtime) -> list[str]:
     """
     from ..models import InstalledAddon
     before = pending(runtime)
-    upgrade(runtime.registry, runtime.db.url)
+    upgrade(runtime.registry, runtime.config.migrate_database_url, app_role=app_role(runtime.config))
     if runtime.registry.loaded:
         missing = unmigrated_tables(runtime)
         if missing:
@@ -223,6 +230,15 @@ def install_all(runtime) -> list[str]:
             elif rows[name].version != manifest.version:
                 rows[name].version = manifest.version
     return before
+
+
+def app_role(config) -> str | None:
+    """The PostgreSQL role the app connects as, when migrations connect as another one."""
+    from sqlalchemy.engine import make_url
+    app, owner = make_url(config.database_url), make_url(config.migrate_database_url)
+    if app.get_backend_name() != "postgresql" or app.username == owner.username:
+        return None
+    return app.username
 
 
 def unmigrated_tables(runtime) -> dict[str, list[str]]:

@@ -90,10 +90,12 @@ def logout():
     that makes Flask-Login delete the remember cookie on the response.
     """
     if current_user.is_authenticated:
-        user = db().get(User, current_user.id)
-        end_sessions(user)
-        audit_login(db(), "logout", user.email, client_ip(), request.user_agent.string, user_id=user.id)
-        db().commit()
+        # No business session: the user's own rows and a business-less audit entry, which
+        # row-level security lets only a session without a business write (as at login).
+        with current_runtime().transaction() as own:
+            user = own.get(User, current_user.id)
+            end_sessions(user)
+            audit_login(own, "logout", user.email, client_ip(), request.user_agent.string, user_id=user.id)
     session.clear()
     logout_user()
     return redirect(url_for("tessera.login"))

@@ -26,8 +26,8 @@ class AuditedThing(Audited, BusinessScoped, TimestampMixin, Base):
 
 
 @pytest.fixture
-def db(runtime):
-    AuditedThing.__table__.create(runtime.db.engine, checkfirst=True)
+def db(runtime, owner_engine):
+    AuditedThing.__table__.create(owner_engine, checkfirst=True)
     return runtime
 
 

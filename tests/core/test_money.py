@@ -93,6 +93,16 @@ def test_format_money_in_the_readers_locale():
         format_money(0.5, "USD", "en")
 
 
+@pytest.mark.parametrize("amount, currency, locale, text", [
+    ("0.1250", "EUR", "de_DE", "0,125\xa0€"), ("1250.5", "KRW", "ko_KR", "₩1,250.5"), ("1250", "KRW", "ko_KR", "₩1,250"),
+    ("12.3", "USD", "en_US", "$12.30"), ("18500000.0000", "VND", "vi_VN", "18.500.000\xa0₫"),
+    ("3.14159", "MXN", "es_MX", "$3.14159"),
+])
+def test_exact_money_keeps_the_decimals_a_unit_price_has(amount, currency, locale, text):
+    assert format_money(Decimal(amount), currency, locale, exact=True) == text
+    assert format_money(Decimal("0.125"), "EUR", "de_DE") == "0,13\xa0€"  # an amount still rounds
+
+
 def test_format_money_follows_an_override_not_babels_digits(monkeypatch):
     """When the pinned decimals differ from CLDR, the display follows the pin."""
     monkeypatch.setitem(money.MINOR_UNITS_OVERRIDES, "BHD", 2)

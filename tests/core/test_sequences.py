@@ -81,7 +81,7 @@ class ForcedRollback(Exception):
     pass
 
 
-def test_concurrent_issuers_across_a_year_boundary_leave_no_gaps_or_duplicates(runtime, make_business):
+def test_concurrent_issuers_across_a_year_boundary_leave_no_gaps_or_duplicates(runtime, make_business, owner_engine):
     """8 writers, each with its own connection, 200 committed numbers each, ~10 % rolled back.
 
     The first half of each writer's documents are dated 2025 (counter created
@@ -98,8 +98,8 @@ def test_concurrent_issuers_across_a_year_boundary_leave_no_gaps_or_duplicates(r
                    Column("number", Integer, nullable=False),
                    Column("writer", Integer, nullable=False),
                    UniqueConstraint("business_id", "series", "year", "number"))
-    metadata.drop_all(runtime.db.engine)
-    metadata.create_all(runtime.db.engine)
+    metadata.drop_all(owner_engine)  # the app role has no DDL rights
+    metadata.create_all(owner_engine)
     with runtime.transaction(business.id) as session:
         ensure_counters(session, ["F"], [2025])
     errors, rolled_back = [], Counter()
@@ -147,4 +147,4 @@ def test_concurrent_issuers_across_a_year_boundary_leave_no_gaps_or_duplicates(r
             assert sorted(numbers) == list(range(1, writers * per_writer // 2 + 1))
         assert counters(runtime, business.id) == {("F", 2025): 801, ("F", 2026): 801}
     finally:
-        metadata.drop_all(runtime.db.engine)
+        metadata.drop_all(owner_engine)

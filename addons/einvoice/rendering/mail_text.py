@@ -19,7 +19,7 @@ TEXT = {
            "due": "지급 기한: {due}", "xml": "전자세금계산서(XML) 파일도 함께 첨부되어 있습니다.",
            "confirm": "수령 여부를 확인해 주십시오:", "button": "수령 확인",
            "closing": "감사합니다.",
-           "types": {"vat_invoice": "세금계산서", "sales_invoice": "계산서", "credit_note": "수정세금계산서(감액)",
+           "types": {"vat_invoice": "세금계산서", "sales_invoice": "세금계산서", "credit_note": "수정세금계산서(감액)",
                      "adjustment_invoice": "수정세금계산서", "replacement_invoice": "대체 세금계산서",
                      "receipt": "영수증"}},
     "vi": {"subject": "{type} {number} từ {seller}", "greeting": "Kính gửi {buyer},",

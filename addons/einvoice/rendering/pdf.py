@@ -7,28 +7,33 @@ registered with ``register_template_dir``, then this addon's. Templates extend
 ``einvoice/pdf/base.html`` and override its blocks (logo, colours, footer,
 qr...). All values reach the HTML through Jinja autoescaping and the render
 runs under core.pdf's resource policy and time limit.
+
+Every PDF is PDF/A-3b (core.pdfa); an issued document of an EU seller carries
+its UBL XML inside, as the PDF/A-3 ``Alternative`` of the printed invoice.
 """
 from __future__ import annotations
 
 import base64
 import io
+import re
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
-
+from addons.sales import terms
 from core.errors import UserError
-from core.money import format_money, quantize
+from core.money import quantize
 from core.pdf import font_stack, render_pdf
+from core.pdfa import Attachment
+from core.taxid import EU
 
 from ..totals import tax_breakdown
+from .columns import line_columns
 from .common import DOCUMENT_TYPES, corrected_document, lines_of, party_value
-from .labels import labels_for
+from .formatting import DocumentFormat
 from .qr import qr_payload
+from .ubl import build_ubl
+from .wording import document_title, tax_id_label, unit_word
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 _addon_template_dirs: list[Path] = []
@@ -94,101 +99,108 @@ def search_paths(style: BusinessStyle) -> list[Path]:
 
 
 def render_document_pdf(document, *, business_style=None, time_limit: float | None = None) -> bytes:
-    """Render ``document`` (ORM Document or any object with its attributes) to PDF bytes."""
+    """Render ``document`` (ORM Document or any object with its attributes) to PDF/A-3b bytes."""
     if document.type not in DOCUMENT_TYPES:
         raise UserError(f"document type {document.type!r} has no PDF template")
     style = BusinessStyle.coerce(business_style)
     context = document_context(document, style)
-    return render_pdf(f"einvoice/pdf/{document.type}.html", context,
-                      search_paths=search_paths(style), time_limit=time_limit)
+    return render_pdf(f"einvoice/pdf/{document.type}.html", context, search_paths=search_paths(style),
+                      time_limit=time_limit, title=" ".join(filter(None, [context["title"], context["number"]])),
+                      author=party_value(document.seller, "legal_name"), attachments=ubl_attachments(document))
 
 
-def babel_locale(language: str, country: str | None) -> Locale:
-    """The buyer's locale: language + buyer country when Babel knows it (es_MX, es_ES), else the language."""
-    for candidate in (f"{language}_{country}" if country else None, language):
-        if not candidate:
-            continue
-        try:
-            return Locale.parse(candidate)
-        except (UnknownLocaleError, ValueError):
-            continue
-    return Locale.parse("en")
+def ubl_attachments(document) -> tuple[Attachment, ...]:
+    """The UBL of an issued document of an EU seller, to travel inside its PDF (EN 16931 with PDF/A-3).
+
+    The stored XML when there is one (the bytes that were issued), else built now.
+    """
+    if _is_draft(document) or party_value(document.seller, "country").upper() not in EU:
+        return ()
+    xml = getattr(document, "xml", None)
+    if xml is None:
+        xml = build_ubl(document)
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", document.display_number or "invoice") + ".xml"
+    return (Attachment(name, bytes(xml), description="UBL 2.1 e-invoice (EN 16931)"),)
+
+
+def _is_draft(document) -> bool:
+    return getattr(document, "number", None) is None or getattr(document, "state", "draft") == "draft"
+
+
+SELLER_FIELDS = ("legal_name", "tax_id", "address", "city", "postal_code", "country", "phone", "email",
+                 "bank_name", "bank_account", "bic")
+BUYER_FIELDS = ("name", "tax_id", "address", "city", "postal_code", "country", "email", "phone")
 
 
 def document_context(document, style: BusinessStyle) -> dict:
     """Everything a template prints, already formatted for the buyer's locale."""
-    labels = labels_for(document.language)
-    language = str(document.language).split("_")[0].lower()
-    buyer, seller = document.buyer or {}, document.seller or {}
-    locale = babel_locale(language, party_value(buyer, "country").upper() or None)
-    currency = document.currency
-
-    def money(amount) -> str:
-        return "" if amount is None else format_money(amount, currency, str(locale))
-
-    def day(value) -> str:
-        return format_date(value, "medium", locale=locale) if isinstance(value, date) else ""
-
-    def rate(value, category: str = "S") -> str:
-        if value is None or category == "E":
-            return labels["exempt"]
-        if category == "AE":
-            return labels["reverse_charge"]
-        return format_percent(Decimal(value), "#,##0.##%", locale=locale)
-
-    def number(value) -> str:
-        return format_decimal(Decimal(value).normalize(), "#,##0.####", locale=locale)
-
-    lines = [{
-        "position": getattr(line, "position", i + 1) or i + 1,
-        "description": line.description, "sku": getattr(line, "sku", None) or "",
-        "quantity": number(line.quantity), "unit": getattr(line, "unit", "") or "",
-        "unit_price": money(line.unit_price),
-        "discount": rate(Decimal(line.discount_percent) / 100) if getattr(line, "discount_percent", None) else "",
-        "tax_rate": rate(line.tax_rate, (getattr(line, "tax_category", None) or "S").upper()),
-        "net_amount": money(line.net_amount),
-    } for i, line in enumerate(lines_of(document))]
-    taxes = [{"rate": rate(t["rate"], t["category"]), "category": t["category"],
-              "base": money(t["base"]), "tax": money(t["tax"])} for t in tax_breakdown(document)]
-    early = ""
-    if getattr(document, "early_discount_percent", None) and getattr(document, "early_discount_days", None):
-        early = labels["early_discount"].format(percent=number(document.early_discount_percent),
-                                                days=int(document.early_discount_days))
-    corrected = corrected_document(document)
-    exchange_rate = getattr(document, "exchange_rate", None)
+    fmt = DocumentFormat.of(document)
+    lines = _lines(document, fmt)
     qr = qr_payload(document)
     return {
-        "doc": document, "labels": labels, "language": language, "fonts": font_stack(language),
-        "title": labels[document.type], "is_draft": getattr(document, "number", None) is None
-        or getattr(document, "state", "draft") == "draft",
-        "number": getattr(document, "display_number", None) or "", "series": document.series or "",
-        "issue_date": day(document.issue_date), "due_date": day(getattr(document, "due_date", None)),
-        "payment_terms": getattr(document, "payment_terms", "") or "", "early_discount": early,
-        "customer_po": getattr(document, "customer_po", "") or "", "currency": currency,
-        "exchange_rate": number(exchange_rate) if exchange_rate not in (None, "") and Decimal(exchange_rate) != 1
-        else "",
-        "payment_method": labels.get(getattr(document, "payment_method", "") or "",
-                                     getattr(document, "payment_method", "") or ""),
-        "notes": getattr(document, "notes", "") or "",
-        "seller": _party(seller, ("legal_name", "tax_id", "address", "city", "postal_code", "country", "phone",
-                                  "email", "bank_name", "bank_account", "bic")),
-        "buyer": _party(buyer, ("name", "tax_id", "address", "city", "postal_code", "country", "email", "phone")),
-        "lines": lines, "taxes": taxes,
-        "subtotal": money(document.subtotal), "tax_total": money(document.tax_total),
-        "total": money(document.total),
-        "corrects": getattr(corrected, "display_number", "") if corrected is not None else "",
-        "correction_reason": getattr(document, "correction_reason", "") or "",
-        "agreement": " ".join(filter(None, [getattr(document, "buyer_agreement_ref", "") or "",
-                                            day(getattr(document, "buyer_agreement_date", None))])),
+        "doc": document, "labels": fmt.labels, "language": fmt.language, "fonts": font_stack(fmt.language),
+        "title": document_title(document, fmt.language, fmt.labels), "is_draft": _is_draft(document),
+        **_header(document, fmt),
+        "seller": _party(document.seller, SELLER_FIELDS, fmt.language),
+        "buyer": _party(document.buyer, BUYER_FIELDS, fmt.language),
+        "lines": lines, "columns": line_columns(lines, fmt.labels, fmt.language),
+        "taxes": [{"rate": fmt.rate(t["rate"], t["category"]), "category": t["category"],
+                   "base": fmt.money(t["base"]), "tax": fmt.money(t["tax"])} for t in tax_breakdown(document)],
+        "subtotal": fmt.money(document.subtotal), "tax_total": fmt.money(document.tax_total),
+        "total": fmt.money(document.total),
+        **_correction(document, fmt),
         "qr_uri": qr_data_uri(qr["payload"]) if qr else None, "qr_caption": qr["caption"] if qr else "",
-        "style": style, "logo_uri": style.logo_uri(),
-        "cjk_wrap": language in ("zh",),
-        "amount_zero": quantize(0, currency),
+        "style": style, "logo_uri": style.logo_uri(), "cjk_wrap": fmt.language in ("zh",),
+        "amount_zero": quantize(0, document.currency),
     }
 
 
-def _party(snapshot, keys) -> dict:
-    return {key: party_value(snapshot, key) for key in keys}
+def _header(document, fmt: DocumentFormat) -> dict:
+    """Number, dates, currency, payment: the block under the title."""
+    exchange_rate = getattr(document, "exchange_rate", None)
+    method = getattr(document, "payment_method", "") or ""
+    return {
+        "number": getattr(document, "display_number", None) or "", "series": document.series or "",
+        "issue_date": fmt.day(document.issue_date), "due_date": fmt.day(getattr(document, "due_date", None)),
+        "payment_terms": terms.words(getattr(document, "payment_terms", ""),
+                                     getattr(document, "early_discount_percent", None),
+                                     getattr(document, "early_discount_days", None), fmt.language),
+        "customer_po": getattr(document, "customer_po", "") or "", "currency": document.currency,
+        "exchange_rate": fmt.number(exchange_rate)
+        if exchange_rate not in (None, "") and Decimal(exchange_rate) != 1 else "",
+        "payment_method": fmt.labels.get(method, method), "notes": getattr(document, "notes", "") or "",
+    }
+
+
+def _lines(document, fmt: DocumentFormat) -> list[dict]:
+    """The lines as printed: unit words, unit prices and rates with all their decimals."""
+    return [{
+        "position": str(getattr(line, "position", i + 1) or i + 1),
+        "description": line.description, "sku": getattr(line, "sku", None) or "",
+        "quantity": fmt.number(line.quantity), "unit": unit_word(getattr(line, "unit", ""), fmt.language),
+        "unit_price": fmt.money(line.unit_price, exact=True),
+        "discount": fmt.percent(Decimal(line.discount_percent) / 100)
+        if getattr(line, "discount_percent", None) else "",
+        "tax_rate": fmt.rate(line.tax_rate, (getattr(line, "tax_category", None) or "S").upper()),
+        "net_amount": fmt.money(line.net_amount),
+    } for i, line in enumerate(lines_of(document))]
+
+
+def _correction(document, fmt: DocumentFormat) -> dict:
+    """What a correcting document says about the one it corrects."""
+    corrected = corrected_document(document)
+    agreement = [getattr(document, "buyer_agreement_ref", "") or "",
+                 fmt.day(getattr(document, "buyer_agreement_date", None))]
+    return {"corrects": getattr(corrected, "display_number", "") if corrected is not None else "",
+            "correction_reason": getattr(document, "correction_reason", "") or "",
+            "agreement": " ".join(filter(None, agreement))}
+
+
+def _party(snapshot, keys, language: str) -> dict:
+    """A party's printed fields, with the tax id named as the party's country names it."""
+    party = {key: party_value(snapshot or {}, key) for key in keys}
+    party["tax_id_label"] = tax_id_label(party["country"], language)
+    return party
 
 
 def qr_data_uri(payload: str) -> str:

@@ -31,6 +31,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from babel.numbers import get_territory_currencies
 from lxml import etree
 
+from core import taxid
 from core.errors import UserError
 from core.money import minor_units
 
@@ -109,13 +110,8 @@ def _percent(rate) -> str:
 
 
 def vat_identifier(snapshot) -> str:
-    """The party's tax id with its ISO country prefix, as BR-CO-09 requires (EL for Greece)."""
-    tax_id = party_value(snapshot, "tax_id").replace(" ", "").upper()
-    if not tax_id:
-        return ""
-    country = party_value(snapshot, "country").upper()
-    prefix = "EL" if country == "GR" else country
-    return tax_id if tax_id[:2] == prefix or not prefix else prefix + tax_id
+    """The party's tax id with its country prefix, as BR-CO-09 requires (see core.taxid.vat_identifier)."""
+    return taxid.vat_identifier(party_value(snapshot, "country"), party_value(snapshot, "tax_id"))
 
 
 def endpoint(snapshot) -> tuple[str, str] | None:

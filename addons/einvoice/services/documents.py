@@ -18,7 +18,7 @@ from core.db import utcnow
 from core.errors import NotFound, UserError
 from core.jobs import binding_for
 from core.models import Business
-from core.money import minor_units, to_decimal
+from core.money import fit_column, minor_units
 from core.settings import get_settings
 from core.taxid import validate_tax_id
 
@@ -137,11 +137,9 @@ def clean_line(raw: dict, position: int, doc_type: str) -> DocumentLine:
         raise UserError(f"{where}: unknown fields {', '.join(sorted(unknown))}")
 
     def amount(key, default=None):
-        value = raw.get(key, default)
-        try:
-            return to_decimal(value)
-        except UserError as exc:
-            raise UserError(f"{where} {key}: {exc}") from None
+        # The column's scale is the contract: a value it cannot hold is refused, so the
+        # document (XML, PDF) is always built from exactly what is stored.
+        return fit_column(raw.get(key, default), getattr(DocumentLine, key), f"{where} {key}")
 
     description = str(raw.get("description") or "").strip()
     if not description:
@@ -194,11 +192,12 @@ def create_document(session, *, type: str, buyer: dict, lines: list[dict], curre
         raise UserError(f"language {language!r}: one of {', '.join(LANGUAGES)}")
     if payment_method not in PAYMENT_METHODS:
         raise UserError(f"payment method {payment_method!r}: one of {', '.join(PAYMENT_METHODS)}")
-    rate = to_decimal(exchange_rate)
+    rate = fit_column(exchange_rate, Document.exchange_rate, "exchange rate")
     if rate <= 0:
         raise UserError("exchange rate: must be more than zero")
     if early_discount_percent is not None:
-        early_discount_percent = to_decimal(early_discount_percent)
+        early_discount_percent = fit_column(early_discount_percent, Document.early_discount_percent,
+                                            "early-payment discount")
         if not 0 <= early_discount_percent < 100:
             raise UserError("early-payment discount: between 0 and 100 percent")
     if not lines:

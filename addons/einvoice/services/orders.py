@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from addons.sales.terms import Term, notation
 from core.errors import UserError
 
 from ..models import Document
@@ -75,7 +76,7 @@ def create_from_order(session, order_id: int, doc_type: str, *, series: str | No
     buyer = buyer_from_order(session, order)
     terms = ""
     if order.payment_term_code:
-        terms = order.payment_term_code if not order.term_days else f"{order.payment_term_code}: net {order.term_days} days"
+        terms = notation(Term(order.term_days, order.term_discount_percent or Decimal(0), order.term_discount_days or 0))
     due = order.due_date or (order.order_date + timedelta(days=order.term_days) if order.term_days else None)
     return documents.create_document(
         session, type=doc_type, buyer=buyer, lines=lines_from_order(order), currency=order.currency,

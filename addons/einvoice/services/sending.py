@@ -18,8 +18,9 @@ from core.mail import queue_mail
 from core.models import MailMessage
 from core.money import format_money
 
-from ..models import DOC_TYPE_LABELS, Delivery, Document
+from ..models import Delivery, Document
 from ..rendering.mail_text import mail_text
+from ..rendering.wording import document_title
 from . import documents
 
 TEMPLATE = "einvoice/mail/document"
@@ -79,7 +80,7 @@ def send_document(session, document_id: int, *, to: str | None = None, resend: b
 def mail_context(doc: Document, url: str) -> dict:
     locale = {"zh": "zh_Hans_CN", "ko": "ko_KR", "vi": "vi_VN", "ru": "ru_RU", "es": "es_MX"}.get(doc.language, "en")
     text = mail_text(doc.language)
-    return {"t": text, "type_label": text["types"].get(doc.type, DOC_TYPE_LABELS[doc.type]),
+    return {"t": text, "type_label": document_title(doc, doc.language, text["types"]),
             "number": doc.display_number, "issue_date": doc.issue_date.isoformat(),
             "due_date": doc.due_date.isoformat() if doc.due_date else "",
             "total": format_money(doc.total, doc.currency, locale), "buyer_name": doc.buyer_name,

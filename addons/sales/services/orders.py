@@ -107,8 +107,9 @@ def create_order(session, *, channel: str = "manual", partner_id: int | None = N
     order = Order(channel=channel, partner_id=partner.id if partner else None, external_ref=external_ref,
                   customer_po=(customer_po or "").strip() or None, currency=business.currency,
                   prices_include_tax=bool(prices_include_tax), order_date=order_date,
-                  shipping_fee=clean_amount(shipping_fee, "shipping_fee"), shipping_paid_by=shipping_paid_by,
-                  cod_amount=clean_amount(cod_amount, "cod_amount"), note=note,
+                  shipping_fee=clean_amount(shipping_fee, "shipping_fee", column=Order.shipping_fee),
+                  shipping_paid_by=shipping_paid_by,
+                  cod_amount=clean_amount(cod_amount, "cod_amount", column=Order.cod_amount), note=note,
                   number=f"{ORDER_SERIES}-{year}-{next_number(session, ORDER_SERIES, year):04d}")
     if term is not None:
         order.payment_term_code = term.code
@@ -164,7 +165,7 @@ def update_order(session, order_id: int, **fields) -> Order:
         raise UserError(f"cannot change {', '.join(sorted(unknown))} here (editable: {', '.join(sorted(allowed))})")
     for key in ("shipping_fee", "cod_amount"):
         if key in fields:
-            fields[key] = clean_amount(fields[key], key)
+            fields[key] = clean_amount(fields[key], key, column=getattr(Order, key))
     if fields.get("shipping_paid_by", "customer") not in states.SHIPPING_PAYERS:
         raise UserError(f"shipping_paid_by: {fields['shipping_paid_by']!r} must be customer or merchant")
     for key, value in fields.items():
@@ -194,16 +195,19 @@ def _set_lines(session, order: Order, lines) -> None:
             problems.append(f"{where}: {variant.sku} is archived and cannot be sold")
             continue
         try:
-            qty = clean_amount(raw["qty"], f"{where} ({variant.sku}) qty", allow_zero=False)
+            qty = clean_amount(raw["qty"], f"{where} ({variant.sku}) qty", allow_zero=False, column=OrderLine.qty)
             if "unit_price" in raw and raw["unit_price"] is not None:
-                price = clean_amount(raw["unit_price"], f"{where} ({variant.sku}) unit_price")
+                price = clean_amount(raw["unit_price"], f"{where} ({variant.sku}) unit_price",
+                                     column=OrderLine.unit_price)
             else:
                 price = found["price"]
-            discount = clean_amount(raw.get("discount_percent", "0"), f"{where} ({variant.sku}) discount_percent")
+            discount = clean_amount(raw.get("discount_percent", "0"), f"{where} ({variant.sku}) discount_percent",
+                                    column=OrderLine.discount_percent)
             if discount > 100:
                 raise UserError(f"{where} ({variant.sku}) discount_percent: at most 100, got {discount}")
             if "tax_rate" in raw:
-                rate = None if raw["tax_rate"] is None else clean_amount(raw["tax_rate"], f"{where} tax_rate")
+                rate = None if raw["tax_rate"] is None else clean_amount(raw["tax_rate"], f"{where} tax_rate",
+                                                                        column=OrderLine.tax_rate)
             else:
                 rate = found["tax_rate"]
             if rate is not None and rate >= 1:
@@ -312,7 +316,7 @@ def deliver_order(session, order_id: int, quantities: dict[int, object]) -> Orde
             problems.append(f"line #{line_id} is not on order {order.number}")
             continue
         try:
-            qty = clean_amount(raw, f"{line.sku} qty", allow_zero=False)
+            qty = clean_amount(raw, f"{line.sku} qty", allow_zero=False, column=OrderLine.qty_delivered)
         except UserError as exc:
             problems.append(str(exc))
             continue

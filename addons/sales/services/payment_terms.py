@@ -19,7 +19,8 @@ def create_payment_term(session, *, code: str, name: str, days: int = 0, discoun
     """'IMMEDIATE' (days 0), 'NET30' (days 30), '2_10_NET30' (days 30, 2 % within 10 days)..."""
     code = (code or "").strip().upper()
     term = PaymentTerm(code=code, name=(name or "").strip(), days=days, discount_days=discount_days,
-                       discount_percent=clean_amount(discount_percent, "discount_percent"))
+                       discount_percent=clean_amount(discount_percent, "discount_percent",
+                                                     column=PaymentTerm.discount_percent))
     validate_payment_term(term)
     if session.scalar(select(PaymentTerm.id).where(PaymentTerm.code == code)):
         raise UserError(f"code: payment term {code!r} already exists")

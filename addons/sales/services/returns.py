@@ -83,7 +83,7 @@ def _return_lines(session, order: Order, lines) -> tuple[list[ReturnLine], list[
             problems.append(f"return line {i}: not a line of order {order.number}")
             continue
         try:
-            qty = clean_amount(raw.get("qty"), f"{line.sku} qty", allow_zero=False)
+            qty = clean_amount(raw.get("qty"), f"{line.sku} qty", allow_zero=False, column=ReturnLine.qty)
         except UserError as exc:
             problems.append(str(exc))
             continue

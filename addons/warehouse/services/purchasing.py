@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from addons.catalog import services as catalog
 from addons.catalog.models import Variant
@@ -19,6 +19,7 @@ from addons.partners.services import get_partner
 from core.db import get_or_not_found, utcnow
 from core.errors import UserError
 from core.models import Business
+from core.money import sum_of
 from core.sequences import next_number
 
 from . import stock
@@ -233,9 +234,8 @@ def _update_average_cost(session, variant_id: int, qty: Decimal, unit_cost: Deci
 
     Stock below zero counts as zero: goods sold before they were received carry no cost to average with.
     """
-    on_hand = session.scalar(select(func.coalesce(func.sum(StockBalance.on_hand), 0))
-                             .where(StockBalance.variant_id == variant_id))
-    before = max(Decimal(str(on_hand)), Decimal(0))
+    on_hand = session.scalar(select(sum_of(StockBalance.on_hand)).where(StockBalance.variant_id == variant_id))
+    before = max(on_hand, Decimal(0))
     variant = session.scalar(select(Variant).where(Variant.id == variant_id))
     old_cost = Decimal(variant.effective_cost)
     average = ((before * old_cost + qty * Decimal(unit_cost)) / (before + qty)).quantize(COST_PLACES)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from addons.catalog import services as catalog
+from core.money import sum_of
 
 from . import stock
 from ..models import PurchaseLine, PurchaseOrder, ReorderPoint, StockBalance, Warehouse
@@ -40,12 +41,12 @@ def set_reorder_point(session, warehouse_id: int, variant_id: int, min_qty, max_
 
 def incoming(session, warehouse_id: int, variant_ids) -> dict[int, Decimal]:
     rows = session.execute(
-        select(PurchaseLine.variant_id, func.sum(PurchaseLine.quantity - PurchaseLine.received_qty))
+        select(PurchaseLine.variant_id, sum_of(PurchaseLine.quantity - PurchaseLine.received_qty))
         .join(PurchaseOrder, PurchaseOrder.id == PurchaseLine.order_id)
         .where(PurchaseOrder.warehouse_id == warehouse_id, PurchaseOrder.state.in_(OPEN_STATES),
                PurchaseLine.variant_id.in_(list(variant_ids)))
         .group_by(PurchaseLine.variant_id)).all()
-    return {v: Decimal(str(q or 0)) for v, q in rows}
+    return dict(rows)
 
 
 def below_reorder_points(session, warehouse_id: int | None = None) -> list[dict]:

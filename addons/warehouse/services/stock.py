@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -22,11 +22,11 @@ from addons.catalog.models import Variant
 from core.audit import current_user_id
 from core.db import get_or_not_found
 from core.errors import NotFound, UserError
-from core.money import to_decimal
+from core.money import QUANTITY_SCALE, sum_of, to_decimal
 
 from ..models import StockBalance, StockMove, Warehouse
 
-QTY_PLACES = Decimal("0.0001")
+QTY_PLACES = Decimal(1).scaleb(-QUANTITY_SCALE)  # what the quantity columns hold
 MAX_QTY = Decimal("1e12")
 
 
@@ -41,7 +41,7 @@ def quantity(value, field: str = "quantity", *, allow_zero: bool = False) -> Dec
     if qty < 0 or (qty == 0 and not allow_zero):
         raise UserError(f"{field}: {fmt(qty)} must be {'zero or more' if allow_zero else 'more than zero'}")
     if qty != qty.quantize(QTY_PLACES):
-        raise UserError(f"{field}: {value} has more than 4 decimals")
+        raise UserError(f"{field}: {value} has more than {QUANTITY_SCALE} decimals (allowed: {QUANTITY_SCALE})")
     if qty >= MAX_QTY:
         raise UserError(f"{field}: {value} is too large")
     return qty
@@ -150,7 +150,7 @@ def record_move(session, kind: str, warehouse_id: int, variant_id: int, *, on_ha
 def _levels(session, warehouse_id, variant_ids) -> dict[int, tuple[Decimal, Decimal]]:
     rows = session.execute(select(StockBalance.variant_id, StockBalance.on_hand, StockBalance.reserved).where(
         StockBalance.warehouse_id == warehouse_id, StockBalance.variant_id.in_(list(variant_ids)))).all()
-    return {v: (Decimal(on_hand), Decimal(reserved)) for v, on_hand, reserved in rows}
+    return {v: (on_hand, reserved) for v, on_hand, reserved in rows}
 
 
 # guard: which quantity must cover q -> (SQL condition, word used in the error)
@@ -311,18 +311,16 @@ def stock_levels(session, warehouse_id: int | None = None, variant_ids=None, *, 
     out = []
     for balance, sku, code in session.execute(query).all():
         out.append({"warehouse": code, "warehouse_id": balance.warehouse_id, "variant_id": balance.variant_id,
-                    "sku": sku, "on_hand": Decimal(balance.on_hand), "reserved": Decimal(balance.reserved),
-                    "available": Decimal(balance.on_hand) - Decimal(balance.reserved)})
+                    "sku": sku, "on_hand": balance.on_hand, "reserved": balance.reserved,
+                    "available": balance.available})
     return out
 
 
 def ledger_totals(session) -> dict[tuple[int, int], tuple[Decimal, Decimal]]:
-    rows = session.execute(select(StockMove.warehouse_id, StockMove.variant_id,
-                                  func.coalesce(func.sum(StockMove.on_hand_delta), 0),
-                                  func.coalesce(func.sum(StockMove.reserved_delta), 0))
+    rows = session.execute(select(StockMove.warehouse_id, StockMove.variant_id, sum_of(StockMove.on_hand_delta),
+                                  sum_of(StockMove.reserved_delta))
                            .group_by(StockMove.warehouse_id, StockMove.variant_id)).all()
-    return {(w, v): (Decimal(str(a)).quantize(QTY_PLACES), Decimal(str(b)).quantize(QTY_PLACES))
-            for w, v, a, b in rows}
+    return {(w, v): (on_hand, reserved) for w, v, on_hand, reserved in rows}
 
 
 def check_balances(session, repair: bool = False) -> list[dict]:
@@ -339,8 +337,7 @@ def check_balances(session, repair: bool = False) -> list[dict]:
     for key in sorted(set(ledger) | set(balances)):
         want_on_hand, want_reserved = ledger.get(key, (Decimal(0), Decimal(0)))
         balance = balances.get(key)
-        have = (Decimal(balance.on_hand).quantize(QTY_PLACES), Decimal(balance.reserved).quantize(QTY_PLACES)) \
-            if balance is not None else (Decimal(0), Decimal(0))
+        have = (balance.on_hand, balance.reserved) if balance is not None else (Decimal(0), Decimal(0))
         if have != (want_on_hand, want_reserved):
             problems.append({"warehouse": codes.get(key[0]), "warehouse_id": key[0], "variant_id": key[1],
                              "sku": names.get(key[1]), "ledger_on_hand": want_on_hand, "balance_on_hand": have[0],

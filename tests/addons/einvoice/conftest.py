@@ -13,7 +13,7 @@ SELLER = {"VN": dict(tax_id="0100109106", legal_name="Công ty TNHH Thương m�
                      phone="+84 24 3825 0000", email="ketoan@hanoi-trade.vn"),
           "DE": dict(tax_id="DE136695976", legal_name="Muster Handel GmbH", address="Hauptstraße 1",
                      phone="+49 30 123456", email="rechnung@muster.de"),
-          "KR": dict(tax_id="1048145069", legal_name="주식회사 서울상사", address="세종대로 110",
+          "KR": dict(tax_id="1048145064", legal_name="주식회사 서울상사", address="세종대로 110",
                      phone="+82 2 120", email="tax@seoul-trading.kr")}
 VN_BUYER = dict(kind="company", name="Công ty Cổ phần Phần mềm Đông Á", tax_id="0312345673", country="VN",
                 address="12 Nguyễn Huệ, Quận 1", city="Hồ Chí Minh", postal_code="700000",

@@ -17,7 +17,7 @@ SELLERS = {
     "VN": dict(legal_name="Công ty TNHH Thương mại Hà Nội", tax_id="0100109106", country="VN",
                address="Số 1 Phố Tràng Tiền", city="Hà Nội", postal_code="100000", phone="+84 24 3825 0000",
                email="ketoan@hanoi-trade.vn", bank_name="Vietcombank", bank_account="0011000123456", bic="BFTVVNVX"),
-    "KR": dict(legal_name="주식회사 서울상사", tax_id="1048145069", country="KR", address="세종대로 110",
+    "KR": dict(legal_name="주식회사 서울상사", tax_id="1048145064", country="KR", address="세종대로 110",
                city="서울", postal_code="04524", phone="+82 2 120", email="tax@seoul-trading.kr",
                bank_name="국민은행", bank_account="123-45-6789-012", bic="CZNBKRSE"),
     "DE": dict(legal_name="Muster Handel GmbH", tax_id="DE136695976", country="DE", address="Hauptstraße 1",

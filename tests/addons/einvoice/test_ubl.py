@@ -113,7 +113,7 @@ def test_zero_decimal_currency_with_explicit_peppol_ids():
     xml = assert_valid(doc)
     assert xpath(xml, "//cac:LegalMonetaryTotal/cbc:PayableAmount") == [str(doc.total)]
     assert "." not in xpath(xml, "//cac:LegalMonetaryTotal/cbc:PayableAmount")[0]
-    assert xpath(xml, "//cac:AccountingSupplierParty//cac:PartyTaxScheme/cbc:CompanyID") == ["KR1048145069"]
+    assert xpath(xml, "//cac:AccountingSupplierParty//cac:PartyTaxScheme/cbc:CompanyID") == ["KR1048145064"]
 
 
 def test_total_rounding_is_stated_as_payable_rounding():
@@ -199,3 +199,17 @@ def gln(first12: str) -> str:
     """A GS1 GLN with its check digit (Peppol verifies scheme 0088 ids)."""
     total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(reversed(first12), start=1))
     return first12 + str((10 - total % 10) % 10)
+
+
+@pytest.mark.parametrize("typed", ["GR094259216", "094259216", "EL094259216"])
+def test_greek_buyer_vat_number_carries_el_once_in_company_id_and_endpoint(typed):
+    buyer = dict(BUYERS["en"], country="GR", tax_id=typed, city="Athens", postal_code="10431")
+    xml = build_ubl(make_document("en", buyer=buyer))
+    assert xpath(xml, "//cac:AccountingCustomerParty//cbc:CompanyID") == ["EL094259216"]
+    assert xpath(xml, "//cac:AccountingCustomerParty/cac:Party/cbc:EndpointID") == ["EL094259216"]
+
+
+def test_vat_number_of_another_country_is_refused_not_doubled_into_the_xml():
+    buyer = dict(BUYERS["en"], country="DE", tax_id="FR40303265045", city="Berlin", postal_code="10115")
+    with pytest.raises(UserError, match="prefix FR, but the country is DE"):
+        build_ubl(make_document("en", buyer=buyer))

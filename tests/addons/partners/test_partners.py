@@ -72,6 +72,20 @@ def test_tenancy_other_business_partner_is_invisible(runtime, make_business):
             update_partner(session, pa.id, name="stolen")
 
 
+def test_eu_vat_numbers_are_stored_with_their_own_prefix_only(runtime, make_business):
+    biz = make_business(country="DE", addons=["partners"])
+    with runtime.transaction(biz.id) as session:
+        german = create_partner(session, kind="company", name="Nordlicht", country="DE", tax_id="136 695 976")
+        greek = create_partner(session, kind="company", name="Ελαιώνας", country="GR", tax_id="GR094259216")
+    assert (german.tax_id, greek.tax_id) == ("DE136695976", "EL094259216")
+    with pytest.raises(UserError, match="tax_id: 'FR40303265045' carries the VAT prefix FR"):
+        with runtime.transaction(biz.id) as session:
+            create_partner(session, kind="company", name="Lumière", country="DE", tax_id="FR40303265045")
+    with pytest.raises(UserError, match="tax_id: .*check digit"):
+        with runtime.transaction(biz.id) as session:
+            create_partner(session, kind="company", name="한빛", country="KR", tax_id="220-81-62518")
+
+
 @pytest.mark.parametrize("country", sorted(GENERATORS))
 def test_generated_tax_ids_are_valid(country):
     rng = random.Random(7)

@@ -3,7 +3,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from addons.sales.terms import describe, due_date, early_discount
+from addons.sales.terms import TERM_TEXTS, Term, describe, due_date, early_discount, notation, parse
 from addons.sales.totals import clean_amount, line_amounts, order_amounts
 from core.errors import UserError
 
@@ -66,5 +66,47 @@ def test_payment_terms_due_date_and_early_discount():
     assert early_discount(D("1000.00"), D(2), 10, start, date(2026, 3, 12), "USD") == 0
     assert early_discount(D("12345"), D("2"), 10, start, start, "KRW") == D(247)  # 246.9 rounds up
     assert early_discount(D("1000"), D(0), 0, start, start, "USD") == 0
-    assert describe(30, D("2.00"), 10) == "Net 30 days, 2 % if paid within 10 days"
-    assert describe(0, D(0), 0) == "Due on receipt"
+    assert describe(Term(30, D("2.00"), 10)) == "2 % discount if paid within 10 days, due in 30 days"
+    assert describe(Term(0)) == "Due on receipt"
+
+
+@pytest.mark.parametrize("text, term", [
+    ("2/10 net 30", Term(30, D(2), 10)), ("2_10_NET30", Term(30, D(2), 10)), ("2/10, n/30", Term(30, D(2), 10)),
+    ("1.5/7 net 45", Term(45, D("1.5"), 7)), ("NET30", Term(30)), ("Net 30 days", Term(30)), ("n/15", Term(15)),
+    ("IMMEDIATE", Term(0)), ("due on receipt", Term(0)),
+    ("Net 30 days, late fee 1.5 % per month", None), ("50/40 net 30", None), ("", None), ("cash", None),
+])
+def test_trade_notation_is_read_into_a_term_and_free_text_is_not(text, term):
+    assert parse(text) == term
+    if term is not None:
+        assert parse(notation(term)) == term
+
+
+@pytest.mark.parametrize("language, text", [
+    ("en", "2 % discount if paid within 10 days, due in 30 days"),
+    ("ko", "10일 이내 결제 시 2% 할인, 30일 이내 지급"),
+    ("vi", "Chiết khấu 2% nếu thanh toán trong 10 ngày, hạn thanh toán 30 ngày"),
+    ("zh", "10天内付款享受2%折扣，30天内付款"),
+    ("ru", "Скидка 2 % при оплате в течение 10 дн., оплата в течение 30 дн."),
+    ("es", "2 % de descuento si se paga dentro de 10 días, vence en 30 días"),
+])
+def test_a_term_reads_as_words_in_each_document_language(language, text):
+    assert describe(parse("2/10 net 30"), language) == text
+    assert describe(Term(30, D("2.5"), 10), language) != describe(Term(30, D(2), 10), language)
+
+
+def test_every_language_words_every_part_of_a_term():
+    assert set(TERM_TEXTS) == {"en", "ko", "vi", "zh", "ru", "es"}
+    for language, texts in TERM_TEXTS.items():
+        assert set(texts) == {"receipt", "net", "discount", "join", "upper"}, language
+        assert describe(Term(0), language) and "{" not in describe(Term(15, D(3), 5), language)
+
+
+def test_document_terms_in_words_from_notation_free_text_and_discount_fields():
+    from addons.sales.terms import words
+    assert words("2/10 net 30", language="en") == "2 % discount if paid within 10 days, due in 30 days"
+    assert words("NET30", D("3"), 7, "ko") == "7일 이내 결제 시 3% 할인, 30일 이내 지급"  # the fields win
+    assert words("Net 30 days", language="vi") == "Hạn thanh toán 30 ngày"
+    assert words("Wire before shipping", D(2), 10, "zh") == "Wire before shipping，10天内付款享受2%折扣"
+    assert words("Wire before shipping", language="ru") == "Wire before shipping"
+    assert words("", None, None, "es") == ""

@@ -1,7 +1,7 @@
 """order entry: shipping address snapshot and entry digest on orders
 
 Revision ID: 5e7a0c3d9b21
-Revises: af0b46032b9b
+Revises: 2792909e0c34
 Create Date: 2026-12-01 10:00:00
 """
 from typing import Sequence, Union
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision: str = '5e7a0c3d9b21'
-down_revision: Union[str, Sequence[str], None] = 'af0b46032b9b'
+down_revision: Union[str, Sequence[str], None] = '2792909e0c34'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
