@@ -19,15 +19,21 @@ from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import tools as sqla_tools
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model.form import converts
 from flask_admin.helpers import flash_errors, get_redirect_target
+from flask_admin.model.fields import AjaxSelectField
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import inspect as sa_inspect, select
+from sqlalchemy.exc import IntegrityError
+from wtforms import DecimalField, IntegerField, PasswordField, StringField, TextAreaField
 
 from .addons.errors import AddonError
-from .db import BusinessScoped
+from .db import BusinessScoped, describe_integrity_error, key_fits
 from .errors import UserError
+from .money import parse_decimal, parse_int
+from .text import ONE_LINE_CONTROL, text_problem
 from .web.context import addon_enabled, can, current_business_id, db, request_session
 
 # Flask-Admin view function -> the permission action it needs.
@@ -73,6 +79,8 @@ class SecureAccess:
             return refused
         if not self.allowed(self.action_for(name)):
             abort(403)
+        if ONE_LINE_CONTROL.search(request.values.get("url", "")):
+            abort(400, "the return address (url) contains control characters")  # a redirect header would fail
         return None
 
 
@@ -86,9 +94,12 @@ def coerce_key(column, raw):
     Raises ValueError for junk, which callers turn into "not found".
     """
     try:
-        return column.type.python_type(raw)
+        key = column.type.python_type(raw)
     except (TypeError, ValueError, NotImplementedError) as exc:
         raise ValueError(f"bad key {raw!r}") from exc
+    if not key_fits(column, key):
+        raise ValueError(f"bad key {raw!r}")
+    return key
 
 
 class FencedAjaxLoader(QueryAjaxModelLoader):
@@ -104,6 +115,27 @@ class FencedAjaxLoader(QueryAjaxModelLoader):
             return self.get_query().filter(column == key).one_or_none()
 
 
+def _field_problem(field) -> str | None:
+    """What is wrong with a field WTForms let through: an id that is no row of this business in a
+    select, a NUL byte or control character in text (the services refuse them too)."""
+    if isinstance(field, (QuerySelectField, AjaxSelectField)):
+        posted = (field.raw_data or [""])[0]
+        if posted not in ("", "__None") and field.data is None:
+            return f"{posted[:40]!r} is not one of the choices of this business (deleted, or not yours)"
+    elif isinstance(field, (DecimalField, IntegerField)) and (field.raw_data or [""])[0].strip():
+        # WTForms takes "१२" as 12, "NaN" as a Decimal and 29 digits as an int: the one parser decides
+        try:
+            if isinstance(field, IntegerField):
+                parse_int(field.raw_data[0], field=field.name, minimum=-2**31, maximum=2**31 - 1)
+            else:
+                parse_decimal(field.raw_data[0], field=field.name)
+        except UserError as exc:
+            return str(exc)
+    elif isinstance(field, StringField) and not isinstance(field, PasswordField):
+        return text_problem(field.data, field.name, multiline=isinstance(field, TextAreaField))
+    return None
+
+
 def run_service(fn, success: str | None = None):
     """One service call in the request transaction: commit (and flash ``success``), or roll
     back and flash why not. Returns (done, result)."""
@@ -111,9 +143,9 @@ def run_service(fn, success: str | None = None):
     try:
         result = fn(session)
         session.commit()
-    except UserError as exc:
+    except (UserError, IntegrityError) as exc:   # a constraint the service did not check first
         session.rollback()
-        flash(str(exc), "error")
+        flash(describe_integrity_error(exc) if isinstance(exc, IntegrityError) else str(exc), "error")
         return False, None
     if success:
         flash(success, "success")
@@ -126,13 +158,14 @@ class ServiceForms:
     service_update = None   # staticmethod(fn(session, id, **fields))
 
     def form_values(self, form) -> dict:
+        relationships = sa_inspect(self.model).relationships.keys()
         values = {}
         for name, field in form._fields.items():
             if name == "csrf_token":
                 continue
             value = field.data
-            if hasattr(value, "__table__"):       # a related row from a select field -> its id
-                values[f"{name}_id"] = value.id
+            if name in relationships:             # a related row from a select field -> its id (or None)
+                values[f"{name}_id"] = value.id if value is not None else None
             else:
                 values[name] = value
         return values
@@ -236,6 +269,18 @@ class SecureModelView(SecureAccess, ModelView):
             abort(404)
         return row
 
+    def validate_form(self, form):
+        """WTForms' own checks plus ``_field_problem`` on every field: an optional select treats an
+        id it cannot find (another business's row, a deleted one, junk) as "nothing chosen", and its
+        number fields take what Decimal() and int() take; here both are errors on the field."""
+        problems = {field: _field_problem(field) for field in form}
+        for field, problem in problems.items():
+            if problem:
+                field.errors = [problem]
+        if any(problems.values()):
+            return False   # before WTForms' validators, some of which query with the value (Unique)
+        return super().validate_form(form)
+
     def _create_ajax_loader(self, name, options):
         loader = super()._create_ajax_loader(name, options)
         loader.__class__ = type("Fenced" + type(loader).__name__, (FencedAjaxLoader, type(loader)), {})
@@ -276,6 +321,12 @@ class SecureModelView(SecureAccess, ModelView):
         response = super()._export_csv(return_url)
         response.set_data("".join(response.response))
         return response
+
+    # ------------------------------------------------------------ other addons' panels
+    def render(self, template, **kwargs):
+        if template == self.details_template and kwargs.get("model") is not None:
+            kwargs.setdefault("detail_panels", detail_panels(self.admin, kwargs["model"]))
+        return super().render(template, **kwargs)
 
     # ------------------------------------------------------------ errors
     def handle_view_exception(self, exc):
@@ -331,6 +382,16 @@ class AddonAdmin:
         for view in views:
             self.add_view(view)
 
+    def add_detail_panel(self, model, render):
+        """Show ``render(session, row)`` (text, or None for nothing) on the detail page of another addon's model.
+
+        How an addon adds to a page it does not own without that addon importing
+        it: the page's owner only prints ``detail_panels``. Shown only where
+        this addon is enabled for the current business.
+        """
+        panels = self._admin.__dict__.setdefault("tessera_detail_panels", {})
+        panels.setdefault(model, []).append((self._addon, render))
+
     def __getattr__(self, name):
         return getattr(self._admin, name)
 
@@ -351,6 +412,17 @@ def register_addon_views(admin, runtime) -> list[str]:
                  AdminContext(runtime=runtime, registry=runtime.registry, addon=name, category=label))
         done.append(name)
     return done
+
+
+def detail_panels(admin, row) -> list[str]:
+    """The texts that enabled addons add to ``row``'s detail page (see ``AddonAdmin.add_detail_panel``)."""
+    found = []
+    for addon, render in getattr(admin, "tessera_detail_panels", {}).get(type(row), ()):
+        if addon_enabled(addon):
+            text = render(db(), row)
+            if text:
+                found.append(text)
+    return found
 
 
 def fenced_get(session, model, ident):

@@ -20,7 +20,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from .errors import UserError
-from .tenancy import BusinessScoped, TenancyError, get_in_business, get_or_not_found  # noqa: F401  (re-exported)
+from .tenancy import (BusinessScoped, TenancyError, get_in_business, get_or_not_found,  # noqa: F401
+                      key_fits)  # (re-exported)
+from .text import refuse_nul_bytes, refuse_nul_parameters  # noqa: F401  (the first guards every Session)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -73,11 +75,13 @@ def make_engine(url: str, **kwargs) -> Engine:
             # upgrades later can fail with "database is locked" without waiting.
             immediate = conn.get_execution_options().get("sqlite_immediate")
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
+        engine = create_engine(url, **kwargs)
+    event.listen(engine, "before_cursor_execute", refuse_nul_parameters)
+    return engine
 
 
 class Database:

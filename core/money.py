@@ -10,6 +10,7 @@ the way a reader of the user's language expects.
 """
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -30,32 +31,78 @@ MINOR_UNITS_OVERRIDES = {"KRW": 0, "VND": 0, "JPY": 0, "MXN": 2, "USD": 2, "EUR"
 ROUNDING_MODES = ("line", "total")
 
 
-def to_decimal(value) -> Decimal:
+# What a person may type for a number: ASCII digits, one optional sign, point and exponent.
+# Decimal() itself also takes "NaN", "Infinity", "1_000" and any Unicode digit ("१२"), and an
+# exponent of a billion that later makes quantize() raise InvalidOperation.
+NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+MAX_INTEGER_DIGITS = 14     # what every amount/quantity column holds with room for decimals
+
+
+def to_decimal(value, field: str = "amount") -> Decimal:
     """Turn an int, a Decimal or a numeric string into a finite Decimal.
 
     Floats are refused rather than converted: a float has already lost the
     amount the person typed, so accepting it would hide the bug that produced it.
+    Strings must be plain ASCII numbers (see ``NUMBER_RE``). ``-0`` becomes ``0``.
     """
     if isinstance(value, bool) or isinstance(value, float):
-        raise UserError(f"amount {value!r} is a {type(value).__name__}; money needs a Decimal, int or "
-                        f"numeric string (floats lose cents)")
+        raise UserError(f"{field}: {value!r} is a {type(value).__name__}; amounts and quantities need a Decimal, "
+                        f"int or numeric string (floats lose cents)")
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int):
         result = Decimal(value)
     elif isinstance(value, str):
         text = value.strip()
+        if not text:
+            raise UserError(f"{field}: a number is required (got {_shown(value)})")
+        if not NUMBER_RE.fullmatch(text):
+            raise UserError(f"{field}: {_shown(value)} is not a number (digits 0-9, an optional sign and point)")
         try:
-            result = Decimal(text) if text else None
-        except InvalidOperation:
-            result = None
-        if result is None:
-            raise UserError(f"amount {value!r} is not a number")
+            result = Decimal(text)
+        except InvalidOperation:  # an exponent beyond what Decimal can hold at all
+            raise UserError(f"{field}: {_shown(value)} is too large") from None
     else:
-        raise UserError(f"amount {value!r} is not a number (got {type(value).__name__})")
+        raise UserError(f"{field}: {_shown(value)} is not a number (got {type(value).__name__})")
     if not result.is_finite():
-        raise UserError(f"amount {value!r} is not a finite number")
-    return result
+        raise UserError(f"{field}: {_shown(value)} is not a finite number")
+    return result.copy_abs() if result.is_zero() else result
+
+
+def parse_decimal(value, *, field: str, places: int | None = None, max_digits: int = MAX_INTEGER_DIGITS,
+                  minimum=None, maximum=None) -> Decimal:
+    """The one parser of numbers typed by people (forms, CSV files, the CLI, the API).
+
+    Everything that can make later arithmetic raise is refused here, before anything
+    quantizes: NaN, infinities, huge or tiny exponents, non-ASCII digits, more than
+    ``max_digits`` digits before the point, more than ``places`` decimals. ``-0`` is
+    normalised to ``0``. Every message starts with ``field``, so a form can put it
+    next to the field and the CSV import can prefix the line.
+    """
+    number = to_decimal(value, field)
+    if not number.is_zero() and number.adjusted() >= max_digits:
+        raise UserError(f"{field}: {_shown(value)} is too large (at most {max_digits} digits before the point)")
+    if places is not None and not number.is_zero() and number.normalize().as_tuple().exponent < -places:
+        raise UserError(f"{field}: {_shown(value)} must be a whole number (no decimals)" if places == 0 else
+                        f"{field}: {_shown(value)} has more than {places} decimal(s)")
+    if places is None and not number.is_zero() and number.adjusted() < -max_digits:
+        raise UserError(f"{field}: {_shown(value)} is too small")
+    if minimum is not None and number < minimum:
+        raise UserError(f"{field}: {_shown(value)} must be at least {minimum}")
+    if maximum is not None and number > maximum:
+        raise UserError(f"{field}: {_shown(value)} must be at most {maximum}")
+    return number
+
+
+def parse_int(value, *, field: str, minimum=None, maximum=None) -> int:
+    """A whole number typed by a person, through ``parse_decimal`` (so '१२' and '1e9999' are refused)."""
+    return int(parse_decimal(value, field=field, places=0, minimum=minimum, maximum=maximum))
+
+
+def _shown(value) -> str:
+    """A value in a message: its repr, cut short (a 5000-character paste is not echoed back)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 @lru_cache(maxsize=None)
@@ -73,8 +120,14 @@ def quantum(currency: str) -> Decimal:
 
 
 def quantize(amount, currency: str, rounding: str = ROUND_HALF_UP) -> Decimal:
-    """Round ``amount`` to the currency's minor units (half up = away from zero on ties)."""
-    return to_decimal(amount).quantize(quantum(currency), rounding=rounding)
+    """Round ``amount`` to the currency's minor units (half up = away from zero on ties).
+
+    An amount too large for the context's precision is a UserError, not InvalidOperation
+    (input goes through ``parse_decimal`` first; this is the backstop for computed ones)."""
+    try:
+        return to_decimal(amount).quantize(quantum(currency), rounding=rounding)
+    except InvalidOperation:
+        raise UserError(f"amount {_shown(amount)} is too large") from None
 
 
 def round_lines(amounts, currency: str, mode: str = "line", rounding: str = ROUND_HALF_UP) -> Decimal:
@@ -179,7 +232,7 @@ def _known_currencies() -> frozenset:
 AMOUNT_PRECISION, AMOUNT_SCALE = 18, 4
 QUANTITY_PRECISION, QUANTITY_SCALE = 18, 4
 # (precision, scale) of the Rate columns
-TAX_RATE = (6, 4)        # a fraction: 0.1000 is 10 %
+TAX_RATE = (8, 6)        # a fraction: 0.100000 is 10 %, 0.08875 is 8.875 % (US sales tax)
 PERCENT = (5, 2)         # discounts: 12.50 is 12.5 %
 EXCHANGE_RATE = (18, 8)
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select
 
 from .errors import UserError
+from .money import parse_decimal, parse_int
 
 SECRET_PREFIX = "enc:"
 
@@ -26,21 +27,13 @@ def coerce_setting(kind: str, value, choices=()):
         if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
             return value.lower() in ("1", "true", "yes", "on")
         raise ValueError(f"expected true or false, got {value!r}")
-    if kind == "int":
-        if isinstance(value, bool):
-            raise ValueError(f"expected a whole number, got {value!r}")
+    if kind in ("int", "decimal"):
         try:
-            return int(str(value).strip())
-        except ValueError:
-            raise ValueError(f"expected a whole number, got {value!r}") from None
-    if kind == "decimal":
-        try:
-            result = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise ValueError(f"expected a decimal number, got {value!r}") from None
-        if not result.is_finite():
-            raise ValueError(f"expected a finite decimal number, got {value!r}")
-        return result
+            if kind == "int":
+                return parse_int(value, field="value")
+            return parse_decimal(value, field="value")
+        except UserError as exc:  # "value: ..." -> the caller names the setting
+            raise ValueError(str(exc).removeprefix("value: ")) from None
     if kind == "choice":
         if value is None and choices:
             return choices[0]

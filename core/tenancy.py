@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from sqlalchemy import Column, ForeignKey, Integer, Table, event, inspect, select
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, Table, event, inspect, select
 from sqlalchemy.orm import (MANYTOONE, Mapped, Mapper, Session, declared_attr, mapped_column,
                             with_loader_criteria)
 from sqlalchemy.orm.util import identity_key
@@ -331,6 +331,15 @@ def _fence_related(obj):
 
 # ---------------------------------------------------------------- lookups
 
+def key_fits(column, value) -> bool:
+    """Whether ``value`` can be a value of the integer key ``column`` at all: a bigger number
+    (a typed or forged id) is no row, where drivers would raise OverflowError or DataError."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return True
+    limit = 2**63 if isinstance(column.type, BigInteger) else 2**31
+    return -limit <= value < limit
+
+
 def get_in_business(session: Session, model, ident):
     """A row by primary key, or ``None`` when it is missing or another business's.
 
@@ -338,6 +347,8 @@ def get_in_business(session: Session, model, ident):
     costs no query; one loaded from the database went through the tenancy filter,
     and the owner check below covers rows loaded with ``all_businesses``.
     """
+    if not key_fits(model.__mapper__.primary_key[0], ident):
+        return None
     obj = session.get(model, ident)
     if obj is None or not isinstance(obj, BusinessScoped):
         return obj

@@ -14,6 +14,7 @@ from wtforms import StringField
 
 from core.admin import SecureModelView, ServiceForms, SecureView
 from core.errors import UserError
+from core.text import decode_utf8
 from core.web.context import db
 
 from . import csvio, services
@@ -58,12 +59,7 @@ class ProductView(ServiceForms, SecureModelView):
     def form_values(self, form) -> dict:
         values = super().form_values(form)
         tax_class_id = values.pop("tax_class_id", None)
-        values.pop("tax_class", None)
         values["tax_class_code"] = db().get(TaxClass, tax_class_id).code if tax_class_id else None
-        for key in ("category", "brand"):
-            if values.get(key) is None:
-                values.pop(key, None)
-                values.setdefault(f"{key}_id", None)
         return values
 
     def create_model(self, form):
@@ -180,10 +176,10 @@ class ImportView(SecureView):
                 flash("choose a CSV file to import", "error")
             else:
                 try:
-                    text = upload.read().decode("utf-8-sig")
-                except UnicodeDecodeError:
+                    text = decode_utf8(upload.read(), upload.filename)
+                except UserError as exc:
                     text = None
-                    flash("the file is not UTF-8 text; save the CSV as UTF-8", "error")
+                    flash(str(exc), "error")
                 if text is not None:
                     session = db()
                     try:

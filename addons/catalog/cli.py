@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from core.cli import CliError, business_command
+from core.text import decode_utf8
 
 from . import csvio
 
@@ -22,7 +23,7 @@ def group():
 @business_command
 def import_(cli, path, dry_run):
     """Import products and variants from a CSV file (all or nothing)."""
-    text = path.read_text(encoding="utf-8-sig")
+    text = decode_utf8(path.read_bytes(), str(path))   # a UserError is printed as one 'error:' line
     total = csvio.count_rows(text)
     try:
         with cli.transaction() as session:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, BusinessScoped, TimestampMixin
@@ -162,6 +162,13 @@ class Variant(BusinessScoped, TimestampMixin, Base):
 
     def __str__(self):
         return f"{self.sku} {self.display_name}"
+
+
+# SKUs are unique per business whatever their case: 'p0001' beside 'P0001' are two items nobody can
+# tell apart on a label, a picking list or a marketplace listing. The services check it first for a
+# clear message; these indexes are the backstop (migration 7c1e5a9d3b20).
+Index("ux_catalog_product_business_sku_ci", Product.business_id, func.lower(Product.sku), unique=True)
+Index("ux_catalog_variant_business_sku_ci", Variant.business_id, func.lower(Variant.sku), unique=True)
 
 
 class PriceList(BusinessScoped, TimestampMixin, Base):

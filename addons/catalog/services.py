@@ -10,10 +10,11 @@ import re
 import unicodedata
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.db import get_in_business, get_or_not_found
 from core.errors import NotFound, UserError
+from core.text import clean_text
 
 from . import validate as v
 from .models import (CHANNELS, MAX_ATTRIBUTES, Brand, Category, PriceList, PriceListItem, Product, TaxClass,
@@ -184,11 +185,14 @@ def _sku_part(value: str, index: int) -> str:
 
 
 def _check_sku_free(session, model, sku: str, label: str, exclude_id=None):
-    query = select(model.id).where(model.sku == sku)
+    """SKUs are unique per business ignoring case (the lower(sku) indexes are the backstop)."""
+    query = select(model.sku).where(func.lower(model.sku) == sku.lower())
     if exclude_id is not None:
         query = query.where(model.id != exclude_id)
-    if session.scalar(query):
-        raise UserError(f"{label} SKU {sku!r} is already used")
+    taken = session.scalar(query)
+    if taken is not None:
+        raise UserError(f"{label} SKU {sku!r} is already used" if taken == sku else
+                        f"{label} SKU {sku!r} is already used as {taken!r} (SKUs ignore case)")
 
 
 def create_product(session, *, sku: str, name: str, sale_price, cost_price=0, tax_class_code: str | None = None,
@@ -261,7 +265,8 @@ def _product_fields(session, raw: dict) -> dict:
            "sale_price": v.price(session, raw["sale_price"], "sale_price"),
            "cost_price": v.cost(session, raw["cost_price"]), "barcode": v.barcode(raw.get("barcode")),
            "unit": v.name(raw.get("unit") or "pc", "unit", 16), "translations": _translations(raw.get("translations")),
-           "description": (raw.get("description") or "").strip() or None, "active": bool(raw.get("active", True))}
+           "description": clean_text(raw.get("description"), "description", multiline=True),
+           "active": bool(raw.get("active", True))}
     for dim in ("weight_g", "length_mm", "width_mm", "height_mm"):
         out[dim] = v.optional_int(raw.get(dim), dim)
     images = list(raw.get("images") or ())

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from core.errors import UserError
 from core.models import Business
-from core.money import AMOUNT_SCALE, minor_units, to_decimal
+from core.money import AMOUNT_SCALE, TAX_RATE, minor_units, parse_decimal, parse_int
+from core.text import clean_text
 
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$")
 BARCODE_RE = re.compile(r"^[0-9A-Za-z\-]{4,64}$")
@@ -37,11 +38,9 @@ def barcode(value, field="barcode") -> str | None:
 
 
 def name(value, field="name", max_len=255) -> str:
-    text = (value or "").strip() if isinstance(value, str) else ""
+    text = clean_text(value, field, max_len=max_len) if isinstance(value, str) else None
     if not text:
         raise UserError(f"{field}: required")
-    if len(text) > max_len:
-        raise UserError(f"{field}: at most {max_len} characters")
     return text
 
 
@@ -56,19 +55,8 @@ def business_currency(session) -> str:
 
 def price(session, value, field="price", *, decimals: int | None = None) -> Decimal:
     """A non-negative Decimal with no more decimals than the currency has (cost: 4)."""
-    try:
-        amount = to_decimal(value)
-    except UserError as exc:
-        raise UserError(f"{field}: {exc}") from None
-    if amount < 0:
-        raise UserError(f"{field}: {value} must not be negative")
     places = minor_units(business_currency(session)) if decimals is None else decimals
-    if amount != amount.quantize(Decimal(1).scaleb(-places)):
-        raise UserError(f"{field}: {value} has more than {places} decimal(s)"
-                        + (f" ({business_currency(session)})" if decimals is None else ""))
-    if amount >= Decimal("1e14"):
-        raise UserError(f"{field}: {value} is too large")
-    return amount
+    return parse_decimal(value, field=field, places=places, minimum=0)
 
 
 def cost(session, value, field="cost_price") -> Decimal:
@@ -78,24 +66,11 @@ def cost(session, value, field="cost_price") -> Decimal:
 def optional_int(value, field, *, minimum=0, maximum=10_000_000) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, bool) or isinstance(value, float):
-        raise UserError(f"{field}: {value!r} must be a whole number")
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise UserError(f"{field}: {value!r} must be a whole number") from None
-    if not minimum <= number <= maximum:
-        raise UserError(f"{field}: {number} must be between {minimum} and {maximum}")
-    return number
+    return parse_int(value, field=field, minimum=minimum, maximum=maximum)
 
 
 def rate(value, field="rate") -> Decimal:
-    try:
-        number = to_decimal(value)
-    except UserError as exc:
-        raise UserError(f"{field}: {exc}") from None
+    number = parse_decimal(value, field=field, places=TAX_RATE[1], max_digits=1)
     if not Decimal(0) <= number < 1:
         raise UserError(f"{field}: {value} must be a fraction between 0 and 1 (0.10 is 10 %)")
-    if number != number.quantize(Decimal("0.0001")):
-        raise UserError(f"{field}: {value} has more than 4 decimals")
     return number

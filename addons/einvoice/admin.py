@@ -17,6 +17,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
 from sqlalchemy import func, or_, select
 
+from addons.sales.models import Order
 from core.admin import SecureModelView, SecureView, run_service
 from core.errors import UserError
 from core.models import OutboxJob
@@ -27,6 +28,7 @@ from .forms import parse_buyer, parse_lines
 from .models import (DOC_TYPE_LABELS, DOC_TYPES, STATES, SUBMISSION_STATES, Delivery, Document, ProviderConfig,
                      Series, Submission)
 from .services import corrections, documents, issue, numbering, sending, submission
+from .services.return_credits import pending_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -97,7 +99,7 @@ class DocumentView(SecureModelView):
             def make(session):
                 if form.get("order_ref"):
                     from addons.sales.services import find_order
-                    from . import orders
+                    from .services import orders
                     order = find_order(session, form["order_ref"])
                     return orders.create_from_order(session, order.id, form.get("type") or "sales_invoice")
                 return documents.create_document(
@@ -327,3 +329,5 @@ def register(admin, ctx):
     admin.add_view(SubmissionView(Submission, ctx.session, name="Submissions", endpoint="einvoice_submission"))
     admin.add_view(ProviderConfigView(ProviderConfig, ctx.session, name="Providers", endpoint="einvoice_provider"))
     admin.add_view(BulkProgressView(name="Bulk progress", endpoint="einvoice_progress"))
+    # The order's page (sales) says when a return left its invoice uncorrected; sales does not import einvoice.
+    admin.add_detail_panel(Order, pending_text)

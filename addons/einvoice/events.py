@@ -7,6 +7,7 @@ from core.jobs import enqueue
 
 from .models import Document
 from .services import documents
+from .services.return_credits import record_return
 
 
 def on_order_paid(session, business_id: int, order_id: int, **_payload):
@@ -25,3 +26,8 @@ def on_order_paid(session, business_id: int, order_id: int, **_payload):
         return
     doc_type = conf["invoice_type"] if mode == "invoice" else "receipt"
     enqueue(session, "einvoice.issue_for_order", order_id=order_id, doc_type=doc_type)
+
+
+def on_return_received(session, business_id: int, return_id: int, order_id: int, **_payload):
+    """A return on an invoiced order: record that its invoice needs a credit note, and enqueue it."""
+    record_return(session, return_id, order_id)

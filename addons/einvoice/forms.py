@@ -6,9 +6,10 @@ UserError naming it, before any service runs.
 """
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from core.errors import UserError
+from core.money import parse_decimal
 
 BUYER_FIELDS = ("kind", "name", "tax_id", "country", "address", "city", "postal_code", "email", "phone")
 
@@ -17,12 +18,11 @@ def parse_buyer(form) -> dict:
     return {key: (form.get(f"buyer_{key}") or "").strip() or None for key in BUYER_FIELDS}
 
 
-def _percent(text: str, row: int, label: str):
-    try:
-        value = Decimal(text.strip().rstrip("%"))
-    except InvalidOperation:
-        raise UserError(f"line {row}: {label} {text!r} is not a number") from None
-    return value
+def _percent(text: str, row: int, label: str) -> Decimal:
+    """A percentage typed as '10' or '10 %', through the core's one number parser ('१२', NaN and
+    1e309 are refused here, before anything quantizes)."""
+    return parse_decimal(text.strip().rstrip("%"), field=f"line {row}: {label}", places=4, minimum=0,
+                         maximum=100)
 
 
 def parse_lines(text: str | None) -> list[dict]:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from core.jobs import SkipJob, enqueue
 
-from .services import documents, issue, orders, sending
-from .services.submission import open_submissions, run_submission
+from .services import documents, issue, orders, return_credits, sending
+from .services.submission import (SubmissionPending, open_submissions, pull_statuses, run_status_pull,
+                                  run_submission)
 
 
 def issue_for_order(ctx, order_id: int, doc_type: str, send: bool = True):
@@ -53,3 +54,23 @@ def recheck_unknown(ctx):
     with ctx.transaction() as session:
         for submission_id in open_submissions(session):
             enqueue(session, "einvoice.submit", submission_id=submission_id)
+
+
+def pull_status(ctx):
+    """Scheduled: ask each provider about its accepted and still-processing submissions (``fetch_status``)."""
+    with ctx.transaction() as session:
+        pull_statuses(session)
+
+
+def fetch_status(ctx, submission_id: int):
+    """One status pull, with the submission's own provider and that provider's options."""
+    try:
+        run_status_pull(ctx.runtime, ctx.business_id, submission_id)
+    except SubmissionPending as exc:  # still processing: the next scheduled pull asks again
+        raise SkipJob(str(exc)) from exc
+
+
+def credit_return(ctx, return_credit_id: int):
+    """Issue the credit note for a received return (setting ``credit_on_return``)."""
+    with ctx.transaction() as session:
+        return_credits.credit_return(session, return_credit_id)

@@ -124,6 +124,9 @@ class Document(Audited, BusinessScoped, TimestampMixin, Base):
     tax_total: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
     total: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
     rounding: Mapped[str] = mapped_column(String(8), default="line")
+    # Frozen like ``rounding``: unit prices include the tax (the order's flag), so totals are computed
+    # the way the order computed what the customer was charged; corrections keep the original's.
+    prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=False)
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     xml: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     issued_at: Mapped[datetime | None] = mapped_column()
@@ -136,6 +139,8 @@ class Document(Audited, BusinessScoped, TimestampMixin, Base):
     lines: Mapped[list["DocumentLine"]] = relationship(back_populates="document", cascade="all, delete-orphan",
                                                        order_by="DocumentLine.position")
     corrects: Mapped["Document | None"] = relationship(remote_side="Document.id", foreign_keys=[corrects_id])
+    # What the authority answered (its codes print in the QR); read-only here, written by ``submission``.
+    submissions: Mapped[list["Submission"]] = relationship(viewonly=True, order_by="Submission.id")
 
     @property
     def is_draft(self) -> bool:
@@ -245,3 +250,28 @@ class Delivery(BusinessScoped, Base):
 
     def __str__(self):
         return f"to {self.to}"
+
+
+class ReturnCredit(BusinessScoped, Base):
+    """A return received on an invoiced order, and the credit note that corrects the invoice for it.
+
+    ``credit_note_id`` is NULL while the invoice is not corrected yet (setting
+    ``credit_on_return`` off, or the credit job not done or failed): the order's
+    page says so. Sales knows nothing of this table; einvoice fills it from
+    ``sales.return_received``.
+    """
+    __tablename__ = "einvoice_return_credit"
+    __table_args__ = (UniqueConstraint("business_id", "return_id"),
+                      Index("ix_einvoice_return_credit_order", "business_id", "order_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("sales_return.id", ondelete="RESTRICT"))
+    return_number: Mapped[str] = mapped_column(String(32))
+    order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id", ondelete="RESTRICT"))
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("einvoice_document.id", ondelete="RESTRICT"))
+    credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("einvoice_document.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    invoice: Mapped[Document] = relationship(foreign_keys=[invoice_id])
+
+    def __str__(self):
+        return f"return {self.return_number}"

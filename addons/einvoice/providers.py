@@ -163,6 +163,19 @@ def provider_code_for(session, doc_type: str, default: str) -> tuple[str, dict]:
     return (row.provider, dict(row.options or {})) if row else (default, {})
 
 
+def provider_options(session, code: str, doc_type: str) -> dict:
+    """The options configured for provider ``code`` (its row for ``doc_type``, else its all-types row).
+
+    A submission talks to the provider it was made with, configured as that
+    provider: after the business moves a document type to another provider,
+    the other provider's options must never reach this one.
+    """
+    rows = session.scalars(select(ProviderConfig).where(ProviderConfig.provider == code)
+                           .order_by(ProviderConfig.id))
+    ranked = sorted(rows, key=lambda row: (row.doc_type != doc_type, row.doc_type is not None, not row.active))
+    return dict(ranked[0].options or {}) if ranked else {}
+
+
 def instantiate(runtime, session, business_id: int, code: str, options: dict) -> EInvoiceProvider:
     known = registered(runtime)
     if code not in known:

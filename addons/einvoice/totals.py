@@ -9,20 +9,41 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from addons.sales.totals import line_amounts
 from core.money import quantize
 
 HUNDRED = Decimal(100)
 FOUR = Decimal("0.0001")
 
 
+def line_net_and_tax(doc, line) -> tuple[Decimal, Decimal]:
+    """A line's net and tax under the document's frozen rounding and tax-inclusive flag.
+
+    "line" rounding is the order's own arithmetic (``sales.totals.line_amounts``),
+    so a document made from an order equals what the customer was charged;
+    "total" keeps the line tax unrounded for the per-rate sum of ``tax_breakdown``.
+    """
+    if doc.rounding == "line":
+        amounts = line_amounts(line.quantity, line.unit_price, line.discount_percent, line.tax_rate, doc.currency,
+                               prices_include_tax=bool(getattr(doc, "prices_include_tax", False)))
+        return amounts.net, amounts.tax
+    exact = line.quantity * line.unit_price * (HUNDRED - line.discount_percent) / HUNDRED
+    net = quantize(exact, doc.currency)
+    return net, (net * (line.tax_rate or Decimal(0))).quantize(FOUR)
+
+
+def net_unit_price(doc, line) -> Decimal:
+    """The unit price without tax: what EN 16931 calls the item net price (BT-146)."""
+    price = Decimal(line.unit_price)
+    if getattr(doc, "prices_include_tax", False) and line.tax_rate:
+        return (price / (1 + Decimal(line.tax_rate))).quantize(FOUR)
+    return price
+
+
 def recompute(doc) -> None:
-    """Line nets rounded to the currency; tax per line ("line") or per rate on the base ("total")."""
-    currency = doc.currency
+    """Line nets and taxes (see ``line_net_and_tax``), then totals from the per-rate breakdown."""
     for line in doc.lines:
-        exact = line.quantity * line.unit_price * (HUNDRED - line.discount_percent) / HUNDRED
-        net = quantize(exact, currency)
-        raw_tax = net * (line.tax_rate or Decimal(0))
-        tax = quantize(raw_tax, currency) if doc.rounding == "line" else raw_tax.quantize(FOUR)
+        net, tax = line_net_and_tax(doc, line)
         # Assign only real changes: an untouched line stays clean (no UPDATE, no fence check).
         if line.net_amount != net:
             line.net_amount = net

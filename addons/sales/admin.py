@@ -121,10 +121,11 @@ class OrderView(OrderEntryScreens, SecureModelView):
     def pay_view(self):
         order = self.get_one(request.args.get("id", ""))
         form = request.form
-        paid_on = _date(form.get("paid_on"))
+        # the date is read inside the service call, so a bad one is flashed like any UserError
         run_service(lambda s: services.register_payment(s, order.id, form.get("amount", ""), form.get("method", ""),
-                                                 paid_on=paid_on, reference=form.get("reference")),
-             f"payment registered on {order.number}")
+                                                        paid_on=_date(form.get("paid_on")),
+                                                        reference=form.get("reference")),
+                    f"payment registered on {order.number}")
         return self._back(order.id)
 
     @expose("/return/", methods=("POST",))

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from core.errors import UserError
-from core.money import fit_column, quantize, to_decimal
+from core.money import fit_column, parse_decimal, quantize
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
+# How orders round (see the module doc); documents made from an order freeze it to add up the same.
+ROUNDING = "line"
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,7 @@ def clean_amount(value, label: str, *, allow_zero: bool = True, allow_negative: 
     With ``column`` (``OrderLine.qty``) the value must also fit it: no more
     decimals than the column stores, so what is saved is what was computed with.
     """
-    try:
-        amount = to_decimal(value)
-    except (UserError, ValueError, TypeError) as exc:
-        raise UserError(f"{label}: {exc}") from None
+    amount = parse_decimal(value, field=label)
     if not allow_negative and amount < 0:
         raise UserError(f"{label}: must not be negative, got {amount}")
     if not allow_zero and amount == 0:

@@ -18,6 +18,8 @@ from sqlalchemy import select
 from addons.catalog.services import variant_by_sku
 from core.admin import SecureModelView, SecureView, ServiceForms, run_service
 from core.errors import UserError
+from core.money import parse_int
+from core.text import decode_utf8
 from core.web.context import db
 
 from . import services as wh
@@ -34,7 +36,7 @@ def _lines_from_form(session, form, prefix="qty_"):
     lines = []
     for key, value in form.items():
         if key.startswith(prefix) and value.strip() and value.strip() != "0":
-            lines.append((int(key[len(prefix):]), value.strip()))
+            lines.append((parse_int(key[len(prefix):], field=key), value.strip()))
     return lines
 
 
@@ -193,8 +195,8 @@ class StockCountView(SecureModelView):
             run_service(lambda s: wh.record_counts(s, count.id, lines), f"{count.number}: counts recorded")
         elif name == "import":
             upload = request.files.get("file")
-            text = upload.read().decode("utf-8-sig", errors="replace") if upload else ""
-            run_service(lambda s: wh.import_counts(s, count.id, text), f"{count.number}: counts imported")
+            run_service(lambda s: wh.import_counts(s, count.id, decode_utf8(upload.read(), upload.filename)
+                                                   if upload else ""), f"{count.number}: counts imported")
         elif name == "apply":
             run_service(lambda s: wh.apply_count(s, count.id), f"{count.number}: applied as adjustments")
         elif name == "cancel":
@@ -274,7 +276,8 @@ class TransferView(SecureView):
                         if len(parts) != 2:
                             raise UserError(f"line {n}: write 'SKU quantity'")
                         lines.append((variant_by_sku(s, parts[0]).id, parts[1]))
-                return wh.transfer(s, int(form.get("source") or 0), int(form.get("target") or 0), lines,
+                return wh.transfer(s, parse_int(form.get("source", ""), field="source"),
+                                   parse_int(form.get("target", ""), field="target"), lines,
                                    reference=form.get("reference") or None, reason=form.get("reason") or None)
             run_service(move, "transfer done")
         warehouses = session.scalars(select(Warehouse).where(Warehouse.active.is_(True)).order_by(Warehouse.code))

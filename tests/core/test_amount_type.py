@@ -22,8 +22,9 @@ def random_amounts(seed: int) -> list[Decimal]:
 
 
 @pytest.fixture
-def scratch(runtime):
-    """A table of its own (not an addon's), dropped after the test."""
+def scratch(owner_engine):
+    """A table of its own (not an addon's), dropped after the test; made as the database's owner,
+    since on PostgreSQL the app role has no DDL rights."""
     metadata = MetaData()
     table = Table("test_exact_amounts", metadata, Column("id", Integer, primary_key=True),
                   Column("grp", Integer), Column("amount", Amount()), Column("qty", Quantity()),
@@ -31,7 +32,7 @@ def scratch(runtime):
                   CheckConstraint(scaled_check("rate >= 0 AND rate < :one", Rate(*TAX_RATE), one=1),
                                   name="ck_test_exact_rate"),
                   CheckConstraint("qty >= 0 AND amount <= qty", name="ck_test_exact_qty"))
-    engine = runtime.db.engine
+    engine = owner_engine
     metadata.drop_all(engine)
     metadata.create_all(engine)
     yield engine, table
@@ -121,3 +122,18 @@ def test_fit_names_the_field_and_the_allowed_decimals():
         fit("1e20", 18, 4, "qty")
     with pytest.raises(UserError, match=r"^qty: .*float"):
         fit(1.5, 18, 4, "qty")
+
+
+
+def test_tax_rates_hold_six_decimals_so_8_875_percent_is_stored_exactly(scratch):
+    """US sales taxes such as 8.875 % (0.08875) need five decimals of a fraction; the tax-rate
+    columns keep six, and a seventh is refused rather than rounded away."""
+    engine, table = scratch
+    with engine.begin() as conn:
+        conn.execute(insert(table), [{"id": 1, "rate": Decimal("0.08875")}, {"id": 2, "rate": Decimal("0.123456")}])
+    with engine.connect() as conn:
+        assert conn.execute(select(table.c.rate).order_by(table.c.id)).scalars().all() == [
+            Decimal("0.08875"), Decimal("0.123456")]
+    with pytest.raises(StatementError) as caught, engine.begin() as conn:
+        conn.execute(insert(table), [{"id": 3, "rate": Decimal("0.0887501")}])
+    assert isinstance(caught.value.orig, UserError)

@@ -6,7 +6,8 @@ from hypothesis import given, strategies as st
 
 from core import money
 from core.errors import UserError
-from core.money import allocate, format_money, minor_units, quantize, round_lines, split, to_decimal
+from core.money import (allocate, format_money, minor_units, parse_decimal, parse_int, quantize, round_lines, split,
+                        to_decimal)
 
 CURRENCIES = ["KRW", "VND", "USD", "MXN", "EUR", "BHD"]
 amounts = st.decimals(min_value=Decimal("-1000000"), max_value=Decimal("1000000"), places=4,
@@ -147,3 +148,42 @@ def test_allocation_adds_up_exactly(total, weights, currency):
     exact_total = quantize(total, currency)
     for part, weight in zip(parts, weights):
         assert abs(part - exact_total * weight / sum(weights)) < unit
+
+
+# ---------------------------------------------------------------- parse_decimal (issue #7 item 7-8)
+
+@pytest.mark.parametrize("bad, words", [
+    ("1e309", "price: '1e309' is too large"), ("-1e309", "too large"), ("9" * 29, "too large"),
+    ("1E+99999999999999999999", "too large"), ("NaN", "not a number"), ("sNaN", "not a number"),
+    ("Infinity", "not a number"), ("-inf", "not a number"), ("१२", "not a number"), ("１２", "not a number"),
+    ("1_000", "not a number"), ("0x10", "not a number"), ("1.005", "more than 2 decimal(s)"),
+    ("1e-400", "more than 2 decimal(s)"), ("-5", "at least 0"), ("", "required"), (1.5, "float"),
+    (Decimal("NaN"), "finite"),
+])
+def test_parse_decimal_refuses_before_anything_quantizes(bad, words):
+    with pytest.raises(UserError) as err:
+        parse_decimal(bad, field="price", places=2, minimum=0)
+    assert words in str(err.value) and str(err.value).startswith("price: ")
+
+
+def test_parse_decimal_accepts_plain_numbers_and_normalises_negative_zero():
+    assert parse_decimal(" 12.50 ", field="x", places=2) == Decimal("12.50")
+    assert parse_decimal("1e3", field="x", places=0) == 1000
+    for zero in ("-0", "-0.00", "+0", "-0e3", Decimal("-0")):
+        value = parse_decimal(zero, field="x", places=2)
+        assert value == 0 and not value.is_signed(), zero
+    assert parse_decimal("99999999999999", field="x") == Decimal("99999999999999")   # 14 digits fit
+    with pytest.raises(UserError, match="at most 3"):
+        parse_decimal("4", field="x", maximum=3)
+
+
+def test_parse_int_takes_whole_ascii_numbers_only():
+    assert parse_int("42", field="days") == 42 and parse_int(7, field="days") == 7
+    for bad, words in (("4.5", "whole number"), ("٣", "not a number"), ("1e309", "too large"), (True, "bool")):
+        with pytest.raises(UserError, match=words):
+            parse_int(bad, field="days")
+
+
+def test_quantize_of_a_huge_computed_amount_is_a_user_error():
+    with pytest.raises(UserError, match="too large"):
+        quantize(Decimal("1e40"), "USD")

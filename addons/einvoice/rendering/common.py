@@ -43,3 +43,4 @@ def category_of(line) -> str:
 def corrected_document(document):
     """The document a correction refers to (``corrects`` relationship), or None."""
     return getattr(document, "corrects", None)
+

@@ -35,7 +35,7 @@ from core import taxid
 from core.errors import UserError
 from core.money import minor_units
 
-from ..totals import tax_breakdown
+from ..totals import net_unit_price, tax_breakdown
 from .common import CREDIT_TYPES, DOCUMENT_TYPES, category_of, corrected_document, lines_of, party_value
 from .ubl_validate import validate_ubl  # noqa: F401  (part of this module's contract)
 
@@ -176,9 +176,10 @@ def build_ubl(document) -> bytes:
     _party(w, w.el(root, "cac:AccountingSupplierParty"), document.seller, seller=True)
     _party(w, w.el(root, "cac:AccountingCustomerParty"), document.buyer, seller=False)
     _payment(w, root, document, credit)
-    breakdown = tax_breakdown(document)
+    breakdown = ubl_breakdown(document)
+    vat = sum((group["tax"] for group in breakdown), Decimal(0))
     tax_total = w.el(root, "cac:TaxTotal")
-    w.amount(tax_total, "cbc:TaxAmount", document.tax_total)
+    w.amount(tax_total, "cbc:TaxAmount", vat)
     for group in breakdown:
         sub = w.el(tax_total, "cac:TaxSubtotal")
         w.amount(sub, "cbc:TaxableAmount", group["base"])
@@ -186,11 +187,10 @@ def build_ubl(document) -> bytes:
         _tax_category(w, sub, "cac:TaxCategory", group["category"], group["rate"], with_reason=True)
     if tax_currency:
         accounting = w.el(root, "cac:TaxTotal")
-        w.amount(accounting, "cbc:TaxAmount", Decimal(document.tax_total) * Decimal(document.exchange_rate),
-                 tax_currency)
-    _totals(w, root, document, lines)
+        w.amount(accounting, "cbc:TaxAmount", vat * Decimal(document.exchange_rate), tax_currency)
+    _totals(w, root, document, lines, vat)
     for index, line in enumerate(lines, start=1):
-        _line(w, root, line, index, credit)
+        _line(w, root, line, index, credit, net_unit_price(document, line))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
@@ -277,10 +277,27 @@ def _tax_category(w: _Writer, parent, tag: str, category: str, rate, *, with_rea
     w.el(w.el(node, "cac:TaxScheme"), "cbc:ID", "VAT")
 
 
-def _totals(w: _Writer, root, document, lines) -> None:
+def ubl_breakdown(document) -> list[dict]:
+    """The VAT breakdown as EN 16931 states it: each category's tax within one unit of base x rate (BR-CO-17).
+
+    A document rounded per line states the sum of its lines' taxes. In a
+    currency without minor units (KRW, VND) a few lines can drift a whole unit
+    or more from base x rate (two lines whose tax ends in .5 already do); such a
+    category states the EN 16931 figure instead, and the difference to what was
+    charged becomes the payable rounding amount (BT-114), so the amount due is
+    still exactly the document's total.
+    """
+    groups = []
+    for group in tax_breakdown(document):
+        figure = ubl_amount(Decimal(group["base"]) * Decimal(group["rate"] or 0), document.currency)
+        groups.append(dict(group, tax=figure) if abs(Decimal(group["tax"]) - figure) >= 1 else group)
+    return groups
+
+
+def _totals(w: _Writer, root, document, lines, vat: Decimal) -> None:
     net = sum((Decimal(line.net_amount) for line in lines), Decimal(0))
     exclusive = ubl_amount(net, document.currency)
-    inclusive = exclusive + ubl_amount(document.tax_total, document.currency)
+    inclusive = exclusive + ubl_amount(vat, document.currency)
     total = ubl_amount(document.total, document.currency)
     monetary = w.el(root, "cac:LegalMonetaryTotal")
     w.amount(monetary, "cbc:LineExtensionAmount", exclusive)
@@ -291,10 +308,11 @@ def _totals(w: _Writer, root, document, lines) -> None:
     w.amount(monetary, "cbc:PayableAmount", total)
 
 
-def _line(w: _Writer, root, line, index: int, credit: bool) -> None:
+def _line(w: _Writer, root, line, index: int, credit: bool, net_price: Decimal) -> None:
+    """One line; ``net_price`` is the price without tax (a tax-inclusive price is converted)."""
     node = w.el(root, "cac:CreditNoteLine" if credit else "cac:InvoiceLine")
     w.el(node, "cbc:ID", getattr(line, "position", None) or index)
-    quantity, price = Decimal(line.quantity) * w.sign, Decimal(line.unit_price)
+    quantity, price = Decimal(line.quantity) * w.sign, net_price
     if price < 0:  # BR-27: prices are never negative; a negative line is a negative quantity
         quantity, price = -quantity, -price
     w.el(node, "cbc:CreditedQuantity" if credit else "cbc:InvoicedQuantity", _number(quantity),

@@ -40,13 +40,17 @@ def _reason(reason: str | None) -> str:
 
 def _draft_correction(session, original: Document, doc_type: str, *, reason, lines, full: bool,
                       agreement_ref, agreement_date, buyer=None) -> Document:
+    """The correction computes like the original (its frozen rounding and tax-inclusive flag, not
+    today's settings) and carries its due date and terms, so a full credit note equals it exactly."""
     return documents.create_document(
         session, type=doc_type, buyer=buyer or original.buyer, lines=lines, currency=original.currency,
-        language=original.language, order_id=original.order_id, payment_terms=original.payment_terms,
-        customer_po=original.customer_po, exchange_rate=original.exchange_rate,
-        payment_method=original.payment_method, corrects_id=original.id, correction_reason=_reason(reason),
-        full_correction=full, buyer_agreement_ref=agreement_ref, buyer_agreement_date=agreement_date,
-        notes=f"Corrects {original.display_number}")
+        language=original.language, order_id=original.order_id, due_date=original.due_date,
+        payment_terms=original.payment_terms, early_discount_percent=original.early_discount_percent,
+        early_discount_days=original.early_discount_days, customer_po=original.customer_po,
+        exchange_rate=original.exchange_rate, payment_method=original.payment_method, corrects_id=original.id,
+        correction_reason=_reason(reason), full_correction=full, buyer_agreement_ref=agreement_ref,
+        buyer_agreement_date=agreement_date, notes=f"Corrects {original.display_number}",
+        rounding=original.rounding, prices_include_tax=original.prices_include_tax)
 
 
 def credit_note(session, document_id: int, *, reason: str, lines: list[dict] | None = None,

@@ -18,7 +18,7 @@ from core.db import utcnow
 from core.errors import NotFound, UserError
 from core.jobs import binding_for
 from core.models import Business
-from core.money import fit_column, minor_units
+from core.money import ROUNDING_MODES, fit_column, minor_units
 from core.settings import get_settings
 from core.taxid import validate_tax_id
 
@@ -178,12 +178,23 @@ def create_document(session, *, type: str, buyer: dict, lines: list[dict], curre
                     early_discount_days: int | None = None, customer_po: str | None = None, exchange_rate="1",
                     payment_method: str = "bank_transfer", notes: str = "", corrects_id: int | None = None,
                     correction_reason: str | None = None, full_correction: bool = False,
-                    buyer_agreement_ref: str | None = None, buyer_agreement_date: date | None = None) -> Document:
-    """A draft with free lines (or lines copied from an order by ``create_from_order``)."""
+                    buyer_agreement_ref: str | None = None, buyer_agreement_date: date | None = None,
+                    rounding: str | None = None, prices_include_tax: bool = False) -> Document:
+    """A draft with free lines (or lines copied from an order by ``create_from_order``).
+
+    ``rounding`` (default: the business setting) and ``prices_include_tax`` are
+    frozen on the document: an order passes its own, a correction its original's.
+    """
     if type not in DOC_TYPES:
         raise UserError(f"document type {type!r}: choose one of {', '.join(DOC_TYPES)}")
     business = business_of(session)
     conf = settings(session)
+    rounding = rounding or conf["rounding"]
+    if rounding not in ROUNDING_MODES:
+        raise UserError(f"rounding {rounding!r}: one of {', '.join(ROUNDING_MODES)}")
+    if prices_include_tax and rounding != "line":
+        raise UserError("rounding: tax-inclusive prices are rounded per line (the tax is the part of each "
+                        "line's price that the rate accounts for)")
     clean = clean_buyer(buyer, type)
     currency = (currency or business.currency).upper()
     minor_units(currency)  # raises a UserError for an unknown currency
@@ -209,7 +220,8 @@ def create_document(session, *, type: str, buyer: dict, lines: list[dict], curre
                    buyer_country=clean["country"], series=series or None, due_date=due_date,
                    payment_terms=payment_terms or "", early_discount_percent=early_discount_percent,
                    early_discount_days=early_discount_days, customer_po=customer_po or None, exchange_rate=rate,
-                   payment_method=payment_method, notes=notes or "", rounding=conf["rounding"],
+                   payment_method=payment_method, notes=notes or "", rounding=rounding,
+                   prices_include_tax=bool(prices_include_tax),
                    corrects_id=corrects_id, correction_reason=correction_reason, full_correction=full_correction,
                    buyer_agreement_ref=buyer_agreement_ref or None, buyer_agreement_date=buyer_agreement_date)
     doc.lines = [clean_line(raw, i, type) for i, raw in enumerate(lines, start=1)]
@@ -283,8 +295,10 @@ def mark_paid(session, document_id: int, when: datetime | None = None) -> Docume
 
 
 def render_pdf_bytes(session, doc: Document) -> bytes:
+    """The document's PDF as it is in memory: what the renderer loads (its submissions) flushes nothing."""
     from ..rendering.pdf import render_document_pdf
-    return render_document_pdf(doc)
+    with session.no_autoflush:
+        return render_document_pdf(doc)
 
 
 def ensure_pdf(session, doc: Document) -> bytes:

@@ -6,9 +6,11 @@ cancels the document it corrects in the same transaction. Never commits.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
+
+from addons.sales.terms import Term, notation
 
 from core import events
 from core.db import utcnow
@@ -17,7 +19,8 @@ from core.errors import NotFound, UserError
 from ..models import Document
 from ..totals import recompute
 from . import numbering
-from .documents import XML_TYPES, business_of, business_today, clean_buyer, mark_paid, render_pdf_bytes, settings
+from .documents import (XML_TYPES, business_of, business_today, clean_buyer, mark_paid, render_pdf_bytes,
+                        seller_snapshot, settings)
 from .submission import request_submission
 
 
@@ -40,9 +43,12 @@ def issue_document(session, document_id: int, *, issue_date: date | None = None,
         raise UserError(f"{doc.label}: a document needs at least one line")
     corrected = _check_correction(session, doc, conf)
     clean_buyer(doc.buyer, doc.type)
+    doc.seller = seller_snapshot(session)  # the seller as it issues, tax id included
+    _check_seller_tax_id(doc)
     recompute(doc)
-    session.flush()  # line amounts are written while the document is still a draft
     issue_date = issue_date or business_today(session)
+    _default_terms(doc, issue_date, conf)
+    session.flush()  # amounts and terms are written while the document is still a draft
     series = numbering.series_for(session, doc.type, doc.series)
     number, display = numbering.take_number(session, series, issue_date.year)
     _check_chronology(session, series.code, issue_date, number)
@@ -64,6 +70,31 @@ def issue_document(session, document_id: int, *, issue_date: date | None = None,
     if submit:
         request_submission(session, doc)
     return doc
+
+
+def _check_seller_tax_id(doc: Document) -> None:
+    """A document that charges tax (or, in UBL, names any VAT category) must show the seller's tax id.
+
+    EN 16931 BR-S-02 and its siblings for Z, E, AE, K, G, L, M: only "O" (not
+    subject to VAT) needs none; a receipt, which has no UBL, only when it charges tax.
+    """
+    if (doc.seller or {}).get("tax_id"):
+        return
+    if any(line.tax_category != "O" and (doc.type in XML_TYPES or line.tax_rate) for line in doc.lines):
+        raise UserError(f"{doc.label}: the seller tax id is missing, and a document that charges tax must show "
+                        f"it; fill in 'Tax id' in the business settings (Admin > Business) and issue again")
+
+
+def _default_terms(doc: Document, issue_date: date, conf: dict) -> None:
+    """An amount due always has a due date or terms (EN 16931 BR-CO-25): the business default fills a gap."""
+    if doc.total <= 0 or doc.due_date is not None or (doc.payment_terms or "").strip():
+        return
+    days = conf["payment_days"]
+    if days < 0:
+        raise UserError(f"setting payment_days (Default payment term): {days} is negative; "
+                        f"use 0 (due on receipt) or a number of days")
+    doc.due_date = issue_date + timedelta(days=days)
+    doc.payment_terms = notation(Term(days))  # 'net 14', 'due on receipt': printed in words per language
 
 
 def _check_chronology(session, code: str, issue_date: date, number: int):

@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from addons.sales.terms import Term, notation
+from addons.sales.totals import ROUNDING as ORDER_ROUNDING
 from core.errors import UserError
 
 from ..models import Document
@@ -41,17 +42,11 @@ def buyer_from_order(session, order) -> dict:
 
 
 def lines_from_order(order) -> list[dict]:
-    lines = []
-    for line in order.lines:
-        rate = line.tax_rate
-        if order.prices_include_tax:
-            # The document states net prices: the order's rounded net per unit, discount already in it.
-            unit_price = (line.net_amount / line.qty).quantize(Decimal("0.0001"))
-            discount = Decimal(0)
-        else:
-            unit_price, discount = line.unit_price, line.discount_percent
-        lines.append({"description": line.description, "sku": line.sku, "quantity": line.qty,
-                      "unit_price": unit_price, "discount_percent": discount, "tax_rate": rate})
+    """The order's lines as it priced them: the document computes them with the order's own
+    rounding and tax-inclusive flag (frozen on it), so its total is what the customer was charged."""
+    lines = [{"description": line.description, "sku": line.sku, "quantity": line.qty,
+              "unit_price": line.unit_price, "discount_percent": line.discount_percent, "tax_rate": line.tax_rate}
+             for line in order.lines]
     if order.shipping_fee and order.shipping_paid_by == "customer":
         lines.append({"description": "Shipping", "quantity": Decimal(1), "unit_price": order.shipping_fee,
                       "tax_rate": Decimal(0), "tax_category": "Z", "unit": "C62"})
@@ -83,7 +78,8 @@ def create_from_order(session, order_id: int, doc_type: str, *, series: str | No
         language=buyer.get("language"), series=series, order_id=order.id, due_date=due, payment_terms=terms,
         early_discount_percent=order.term_discount_percent or None,
         early_discount_days=order.term_discount_days or None, customer_po=order.customer_po,
-        payment_method=_payment_method(order), notes=f"Order {order.number}")
+        payment_method=_payment_method(order), notes=f"Order {order.number}", rounding=ORDER_ROUNDING,
+        prices_include_tax=order.prices_include_tax)
 
 
 def existing_for_order(session, order_id: int, doc_type: str) -> Document | None:

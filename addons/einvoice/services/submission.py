@@ -28,10 +28,14 @@ from core.errors import UserError
 from core.jobs import enqueue
 
 from ..models import Document, Submission
-from ..providers import OutcomeUnknown, ProviderResult, instantiate, provider_code_for
+from ..providers import OutcomeUnknown, ProviderResult, instantiate, provider_code_for, provider_options
 from . import documents
 
 OPEN_STATES = ("pending", "sending", "unknown")
+# An unknown submission with this note was received by the provider and waits for its decision.
+PROCESSING_NOTE = "received by the provider, not decided yet"
+# Accepted submissions are asked about for this long (codes that come later, a cancellation at the authority).
+PULL_DAYS = 30
 # Longer than any provider call may take (adapters use shorter HTTP timeouts).
 LEASE_SECONDS = 120
 ACTION_OF_TYPE = {"replacement_invoice": "replace", "adjustment_invoice": "adjust"}
@@ -99,8 +103,7 @@ def run_submission(runtime, business_id: int, submission_id: int) -> str:
         sub.state, sub.attempts = "sending", sub.attempts + 1
         sub.lease_until = now + timedelta(seconds=LEASE_SECONDS)
         key, action, code, doc_id = sub.idempotency_key, sub.action, sub.provider, sub.document_id
-        _, options = provider_code_for(session, _doc_type(session, doc_id), code)
-        provider = instantiate(runtime, session, business_id, code, options)
+        provider = _own_provider(runtime, session, business_id, sub)
     # committed: from here on the provider may receive the document under ``key``
     with runtime.session(business_id) as session:
         doc = session.scalar(select(Document).where(Document.id == doc_id)
@@ -121,8 +124,11 @@ def run_submission(runtime, business_id: int, submission_id: int) -> str:
     return record_result(runtime, business_id, submission_id, result)
 
 
-def _doc_type(session, doc_id) -> str:
-    return session.scalar(select(Document.type).where(Document.id == doc_id))
+def _own_provider(runtime, session, business_id: int, sub: Submission):
+    """The provider the submission was made with, with that provider's own options."""
+    doc_type = session.scalar(select(Document.type).where(Document.id == sub.document_id))
+    return instantiate(runtime, session, business_id, sub.provider,
+                       provider_options(session, sub.provider, doc_type))
 
 
 def _record_unknown(runtime, business_id, submission_id, error):
@@ -142,7 +148,7 @@ def record_result(runtime, business_id: int, submission_id: int, result: Provide
         if result.status == "processing":
             sub.state = "unknown"
             sub.authority_uuid = result.authority_uuid or sub.authority_uuid
-            sub.last_error = "received by the provider, not decided yet"
+            sub.last_error = PROCESSING_NOTE
         else:
             sub.state = result.status
             sub.authority_code, sub.authority_uuid = result.authority_code, result.authority_uuid
@@ -170,3 +176,52 @@ def open_submissions(session, older_than_seconds: int = 600) -> list[int]:
 def history(session, document_id: int) -> list[Submission]:
     return list(session.scalars(select(Submission).where(Submission.document_id == document_id)
                                 .order_by(Submission.id)))
+
+
+# ---------------------------------------------------------------- the scheduled status pull
+
+def pull_statuses(session) -> int:
+    """Enqueue one status pull per submission the provider may still say something about.
+
+    Those received but not decided (processing) and those accepted in the last
+    ``PULL_DAYS`` days; each pull job asks the submission's own provider.
+    """
+    since = utcnow() - timedelta(days=PULL_DAYS)
+    ids = list(session.scalars(select(Submission.id).where(
+        ((Submission.state == "unknown") & (Submission.last_error == PROCESSING_NOTE)) |
+        ((Submission.state == "accepted") & (Submission.settled_at >= since)))
+        .order_by(Submission.id).limit(500)))
+    for submission_id in ids:
+        enqueue(session, "einvoice.fetch_status", submission_id=submission_id)
+    return len(ids)
+
+
+def run_status_pull(runtime, business_id: int, submission_id: int) -> str:
+    """Ask the provider (``fetch_status``) about one submission and record the answer; returns the state."""
+    with runtime.session(business_id) as session:
+        sub = session.scalar(select(Submission).where(Submission.id == submission_id))
+        if sub is None:
+            raise UserError(f"no submission #{submission_id}")
+        provider = _own_provider(runtime, session, business_id, sub)
+        session.expunge(sub)  # the provider reads it after the session is gone
+    try:
+        result = provider.fetch_status(sub)
+    except OutcomeUnknown as exc:
+        raise SubmissionPending(f"submission #{submission_id}: status pull failed ({exc})") from exc
+    if result is None:
+        return sub.state
+    if sub.state == "accepted":
+        return _refresh_accepted(runtime, business_id, submission_id, result)
+    return record_result(runtime, business_id, submission_id, result)
+
+
+def _refresh_accepted(runtime, business_id: int, submission_id: int, result: ProviderResult) -> str:
+    """An accepted submission stays accepted; codes that arrive later are kept, any other news is noted."""
+    with runtime.transaction(business_id) as session:
+        sub = session.scalar(select(Submission).where(Submission.id == submission_id).with_for_update())
+        if result.status == "accepted":
+            sub.authority_code = result.authority_code or sub.authority_code
+            sub.authority_uuid = result.authority_uuid or sub.authority_uuid
+        else:
+            sub.last_error = f"the provider now reports {result.status}: {result.reason or 'no reason given'}"
+        return sub.state

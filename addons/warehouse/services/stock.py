@@ -22,28 +22,20 @@ from addons.catalog.models import Variant
 from core.audit import current_user_id
 from core.db import get_or_not_found
 from core.errors import NotFound, UserError
-from core.money import QUANTITY_SCALE, sum_of, to_decimal
+from core.money import QUANTITY_SCALE, parse_decimal, sum_of
 
 from ..models import StockBalance, StockMove, Warehouse
 
 QTY_PLACES = Decimal(1).scaleb(-QUANTITY_SCALE)  # what the quantity columns hold
-MAX_QTY = Decimal("1e12")
 
 
 # ---------------------------------------------------------------- validation helpers
 
 def quantity(value, field: str = "quantity", *, allow_zero: bool = False) -> Decimal:
     """A finite Decimal quantity, > 0 (or >= 0), at most 4 decimals; floats are refused."""
-    try:
-        qty = to_decimal(value)
-    except UserError as exc:
-        raise UserError(f"{field}: {str(exc).replace('amount', 'quantity', 1)}") from None
+    qty = parse_decimal(value, field=field, places=QUANTITY_SCALE, max_digits=12)
     if qty < 0 or (qty == 0 and not allow_zero):
         raise UserError(f"{field}: {fmt(qty)} must be {'zero or more' if allow_zero else 'more than zero'}")
-    if qty != qty.quantize(QTY_PLACES):
-        raise UserError(f"{field}: {value} has more than {QUANTITY_SCALE} decimals (allowed: {QUANTITY_SCALE})")
-    if qty >= MAX_QTY:
-        raise UserError(f"{field}: {value} is too large")
     return qty
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import unicodedata
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
@@ -118,8 +119,14 @@ def images_of(pdf: bytes) -> int:
     return sum(len(page.images) for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
+def accepted(authority_code=None, authority_uuid=None):
+    """A document's accepted submission: where the authority's codes live."""
+    return SimpleNamespace(state="accepted", authority_code=authority_code, authority_uuid=authority_uuid)
+
+
 def test_qr_code_where_the_regime_wants_one():
-    vn = make_document("vi", lookup_code="K7X2-99A")
+    vn = make_document("vi", submissions=[SimpleNamespace(state="rejected", authority_code="OLD"),
+                                          accepted(authority_code="K7X2-99A")])
     assert qr_payload(vn)["payload"] == "0100109106|INV|123|20260314|27890500|K7X2-99A"
     assert images_of(render_document_pdf(vn)) == 1
     assert "Mã tra cứu: K7X2-99A" in pdf_text(render_document_pdf(vn))
@@ -130,7 +137,8 @@ def test_qr_code_where_the_regime_wants_one():
 
     mx_unstamped = make_document("es")
     assert qr_payload(mx_unstamped) is None
-    mx = make_document("es", authority_code="5803EB8D-81CD-4557-8719-26632D2FA434", seal="abc" * 20 + "rH8/bw==")
+    mx = make_document("es", submissions=[accepted(authority_uuid="5803EB8D-81CD-4557-8719-26632D2FA434",
+                                                   authority_code="abc" * 20 + "rH8/bw==")])
     url = qr_payload(mx)["payload"]
     assert url.startswith("https://verificacfdi.facturaelectronica.sat.gob.mx/default.aspx?id=5803EB8D")
     assert "re=EKU9003173C9" in url and "rr=XAXX010101000" in url and "fe=rH8%2Fbw%3D%3D" in url

@@ -12,10 +12,10 @@ import pytest
 
 from core.errors import UserError
 
-# field -> decimals its column holds (quantity/price: core.money Quantity/Amount; Rate(5, 2); Rate(6, 4))
-LINE_SCALES = {"quantity": 4, "unit_price": 4, "discount_percent": 2, "tax_rate": 4}
+# field -> decimals its column holds (quantity/price: core.money Quantity/Amount; Rate(5, 2); Rate(8, 6))
+LINE_SCALES = {"quantity": 4, "unit_price": 4, "discount_percent": 2, "tax_rate": 6}
 ORDER_SCALES = {"qty": 4, "unit_price": 4, "discount_percent": 2}
-RATES = ("0.10", "0.05", "0.08", "0.0825", "0.075", None)
+RATES = ("0.10", "0.05", "0.08", "0.0825", "0.08875", "0.075", None)
 
 
 def _decimal(rng, low, high, places) -> str:
@@ -110,7 +110,8 @@ def test_documents_of_orders_refuse_excess_decimals_and_store_what_they_show(sho
             {"variant_id": rng.choice(shop.variants), "qty": _decimal(rng, 0.0001, 20, _places(rng)),
              "unit_price": _decimal(rng, 1, 900000, _places(rng)),
              "discount_percent": _decimal(rng, 0, 30, rng.choice((0, 1, 2))),
-             "tax_rate": rng.choice(("0.10", "0.08", "0.05"))} for _ in range(rng.randint(1, 3))], ORDER_SCALES)
+             "tax_rate": rng.choice(("0.10", "0.08", "0.05", "0.08875"))} for _ in range(rng.randint(1, 3))],
+            ORDER_SCALES)
         wrong = [(f"line {i} .*{key}", places) for i, line in enumerate(lines, start=1)
                  for key, places in _too_precise(line, ORDER_SCALES)]
         with shop.tx() as s:

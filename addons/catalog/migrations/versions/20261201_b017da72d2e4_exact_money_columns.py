@@ -21,15 +21,18 @@ depends_on: Union[str, Sequence[str], None] = None
 
 # {table: {column: (precision, scale)}} as of this revision
 COLUMNS = {
-    'catalog_tax_class': {'rate': (6, 4)},
+    'catalog_tax_class': {'rate': (8, 6)},
     'catalog_product': {'cost_price': (18, 4), 'sale_price': (18, 4)},
     'catalog_variant': {'price': (18, 4), 'cost_price': (18, 4)},
     'catalog_price_list_item': {'price': (18, 4)},
 }
 # CHECKs whose literals mean something else on scaled integers: (SQLite after, before)
 SQLITE_CHECKS = {
-    'catalog_tax_class': {'ck_catalog_tax_class_rate': ('rate >= 0 AND rate < 10000', 'rate >= 0 AND rate < 1')},
+    'catalog_tax_class': {'ck_catalog_tax_class_rate': ('rate >= 0 AND rate < 1000000', 'rate >= 0 AND rate < 1')},
 }
+
+# Tax rates were NUMERIC(6, 4); they widen to six decimals (8.875 % is 0.08875).
+PREVIOUS = {'catalog_tax_class': {'rate': (6, 4)}}
 
 
 def upgrade() -> None:
@@ -37,4 +40,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    money_migration.downgrade(op, COLUMNS, SQLITE_CHECKS)
+    money_migration.downgrade(op, COLUMNS, SQLITE_CHECKS, previous=PREVIOUS)

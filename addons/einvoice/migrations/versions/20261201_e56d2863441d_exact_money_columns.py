@@ -26,7 +26,7 @@ COLUMNS = {
         'total': (18, 4),
     },
     'einvoice_document_line': {
-        'quantity': (18, 4), 'unit_price': (18, 4), 'discount_percent': (5, 2), 'tax_rate': (6, 4),
+        'quantity': (18, 4), 'unit_price': (18, 4), 'discount_percent': (5, 2), 'tax_rate': (8, 6),
         'net_amount': (18, 4), 'tax_amount': (18, 4),
     },
 }
@@ -39,10 +39,13 @@ SQLITE_CHECKS = {
     },
 }
 
+# Tax rates were NUMERIC(6, 4); they widen to six decimals (8.875 % is 0.08875).
+PREVIOUS = {'einvoice_document_line': {'tax_rate': (6, 4)}}
+
 
 def upgrade() -> None:
     money_migration.upgrade(op, COLUMNS, SQLITE_CHECKS)
 
 
 def downgrade() -> None:
-    money_migration.downgrade(op, COLUMNS, SQLITE_CHECKS)
+    money_migration.downgrade(op, COLUMNS, SQLITE_CHECKS, previous=PREVIOUS)

@@ -28,7 +28,7 @@ COLUMNS = {
         'amount_refunded': (18, 4), 'early_discount': (18, 4), 'amount_credited': (18, 4),
     },
     'sales_order_line': {
-        'qty': (18, 4), 'unit_price': (18, 4), 'discount_percent': (5, 2), 'tax_rate': (6, 4),
+        'qty': (18, 4), 'unit_price': (18, 4), 'discount_percent': (5, 2), 'tax_rate': (8, 6),
         'net_amount': (18, 4), 'tax_amount': (18, 4), 'total_amount': (18, 4), 'qty_delivered': (18, 4),
         'qty_returned': (18, 4),
     },
@@ -50,9 +50,10 @@ SQLITE_CHECKS = {
     },
 }
 
-# Sales quantities were NUMERIC(14, 3); they widen to the one quantity type (18, 4).
+# Sales quantities were NUMERIC(14, 3); they widen to the one quantity type (18, 4). Tax rates were
+# NUMERIC(6, 4); they widen to six decimals (8.875 % is 0.08875).
 PREVIOUS = {
-    'sales_order_line': {'qty': (14, 3), 'qty_delivered': (14, 3), 'qty_returned': (14, 3)},
+    'sales_order_line': {'qty': (14, 3), 'qty_delivered': (14, 3), 'qty_returned': (14, 3), 'tax_rate': (6, 4)},
     'sales_return_line': {'qty': (14, 3)},
 }
 
