@@ -145,7 +145,9 @@ def partner_by_code(session, code) -> Partner:
     """The partner whose ``code`` is ``code`` ("C00042", or the bare number), or NotFound."""
     text = str(code or "").strip().upper()
     digits = text[len(CODE_PREFIX):] if text.startswith(CODE_PREFIX) else text
-    partner = get_in_business(session, Partner, int(digits)) if digits.isdigit() and len(digits) < 10 else None
+    # isascii: "²".isdigit() holds, but only 0-9 make a code
+    well_formed = digits.isascii() and digits.isdigit() and len(digits) < 10
+    partner = get_in_business(session, Partner, int(digits)) if well_formed else None
     if partner is None:
         raise NotFound(f"no partner with code {code!r}")
     return partner

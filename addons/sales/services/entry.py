@@ -223,7 +223,7 @@ def _lines(session, raw, channel: str, actor, kept: dict, problems) -> list[dict
     if not isinstance(raw, list) or not raw:
         problems.append("lines: at least one line is needed, e.g. [{\"sku\": \"TEE-RED-M\", \"qty\": 1}]")
         return []
-    skus = [line.get("sku").strip() for line in raw if isinstance(line, dict) and isinstance(line.get("sku"), str)]
+    skus = [line["sku"].strip() for line in raw if isinstance(line, dict) and _clean_text(line.get("sku"))]
     found = _sellable(session, skus, channel if channel in states.CHANNELS else None)
     may_override = actor is None or actor.can(OVERRIDE_PRICE)
     lines = []
@@ -231,10 +231,10 @@ def _lines(session, raw, channel: str, actor, kept: dict, problems) -> list[dict
         where = f"lines[{i}]"
         if not known_keys(line, LINE_KEYS, where, problems):
             continue
-        sku = line.get("sku").strip() if isinstance(line.get("sku"), str) else ""
+        sku = as_text(line.get("sku"), f"{where}.sku", 64, problems) or ""
         terms = found.get(sku)
-        if not isinstance(line.get("sku"), (str, type(None))):
-            problems.append(f"{where}.sku: must be text, got {type(line['sku']).__name__}")
+        if line.get("sku") is not None and not _clean_text(line.get("sku")):
+            pass   # as_text named the problem
         elif not sku:
             problems.append(f"{where}.sku: required")
         elif terms is None:
@@ -256,6 +256,11 @@ def _lines(session, raw, channel: str, actor, kept: dict, problems) -> list[dict
             lines.append({"variant_id": terms["variant"].id, "qty": qty, "unit_price": price,
                           "discount_percent": discount})
     return lines
+
+
+def _clean_text(value) -> bool:
+    """Text a query may carry (no NUL byte, which no database column can hold)."""
+    return isinstance(value, str) and "\x00" not in value
 
 
 def _sellable(session, skus, channel) -> dict[str, dict]:

@@ -36,7 +36,7 @@ def find_sellable(session, text: str, *, channel: str | None = None, limit: int 
     from addons.catalog import services as catalog
     from addons.catalog.models import Product, Variant
     text = (text or "").strip()[:64]
-    if not text:
+    if not text or "\x00" in text:
         return []
     limit = max(1, min(int(limit), MAX_RESULTS))
     active = (Variant.active.is_(True), Product.active.is_(True))
@@ -68,7 +68,7 @@ def sellable_by_sku(session, skus, *, channel: str | None = None) -> dict[str, d
     """The same rows for SKUs already on a form (to redraw its lines), by SKU; unknown SKUs are absent."""
     from addons.catalog import services as catalog
     from addons.catalog.models import Variant
-    skus = {s for s in skus if s}
+    skus = {s for s in skus if s and "\x00" not in s}   # a NUL byte can match no SKU (and no query takes it)
     if not skus:
         return {}
     ids = session.scalars(select(Variant.id).where(Variant.sku.in_(skus))).all()
@@ -82,7 +82,7 @@ def find_customers(session, text: str, *, limit: int = 10) -> list[dict]:
     from addons.partners.models import Partner
     from core.errors import NotFound
     text = (text or "").strip()[:100]
-    if not text:
+    if not text or "\x00" in text:
         return []
     limit = max(1, min(int(limit), MAX_RESULTS))
     found = []

@@ -77,14 +77,15 @@ def test_every_bad_field_is_named(shop):
     found = problems(shop, {"channel": "fax", "customer": {"code": "C99999999"}, "colour": "red",
                             "lines": [{"sku": shop.skus[0], "qty": "0"}, {"sku": "NOPE", "qty": "1"},
                                       {"sku": shop.skus[1], "qty": "x", "discount_percent": "120"},
-                                      {"sku": shop.skus[2], "qty": "1.23456"}, {"sku": 42, "qty": "1"}, {"qty": 1}],
+                                      {"sku": shop.skus[2], "qty": "1.23456"}, {"sku": 42, "qty": "1"}, {"qty": 1}, {"sku": "a\x00b", "qty": 1}],
                             "payment_term": "NET99", "shipping_fee": "1.5", "cod": "-3", "due_date": "2026-13-01"})
     text = "\n".join(found)
     for expected in ("colour: unknown field", "channel: 'fax' is not one of",
                      "customer.code: no customer with code 'C99999999'", "lines[0].qty: must be greater than 0",
-                     "lines[1].sku: no product with SKU 'NOPE'", "lines[2].qty: amount 'x' is not a number",
+                     "lines[1].sku: no product with SKU 'NOPE'", "lines[2].qty: 'x' is not a number",
                      "lines[2].discount_percent: at most 100", "lines[3].qty: at most 3 decimals",
                      "lines[4].sku: must be text, got int", "lines[5].sku: required",
+                     "lines[6].sku: contains a NUL character",
                      "payment_term: payment term 'NET99' does not exist",
                      "shipping_fee: 1.5 has more decimals than VND allows", "cod: must not be negative",
                      "due_date: '2026-13-01' is not a date"):
@@ -138,6 +139,10 @@ def test_channel_price_list_prices_the_line(shop):
         web = services.create_order_from_entry(s, payload(shop, channel="web",
                                                           lines=[{"sku": shop.skus[0], "qty": "1"}])).order
         assert web.lines[0].unit_price == Decimal(100000)
+
+
+def test_a_code_of_unicode_digits_is_not_found_not_a_crash(shop):
+    assert problems(shop, payload(shop, customer={"code": "C²"})) == ["customer.code: no customer with code 'C²'"]
 
 
 def test_another_business_sku_and_customer_are_not_found(shop, shop_factory):
