@@ -24,3 +24,22 @@ class NotFound(UserError):
 
 class PermissionDenied(UserError):
     """The current user may not do this."""
+
+
+class FieldErrors(UserError):
+    """Every problem of one input at once, each starting with the path of its field.
+
+    ``FieldErrors(["lines[1].qty: must be greater than 0", "customer.tax_id: ..."])``:
+    the message joins them with "; " (the CLI prints it on one line), and a form
+    marks each of ``fields``. Services that take a plain payload (order entry,
+    and the screens and API endpoints built the same way) raise it.
+    """
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
+
+    @property
+    def fields(self) -> set[str]:
+        """The paths named ("lines[1].qty", "customer.tax_id")."""
+        return {problem.split(":", 1)[0] for problem in self.problems}

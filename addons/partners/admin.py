@@ -16,7 +16,8 @@ class PartnerView(ServiceForms, SecureModelView):
     allow_delete = False
     service_create = staticmethod(services.create_partner)
     service_update = staticmethod(services.update_partner)
-    column_list = ("name", "kind", "country", "tax_id", "email", "phone", "is_customer", "is_supplier", "active")
+    column_list = ("code", "name", "kind", "country", "tax_id", "email", "phone", "is_customer", "is_supplier",
+                   "active")
     code_columns = {"kind": "partner_kind"}
     column_default_sort = ("name", False)
     column_sortable_list = ("name",)            # (business_id, name) index
@@ -30,7 +31,7 @@ class PartnerView(ServiceForms, SecureModelView):
     )
     form_columns = services.FIELDS
     form_choices = {"kind": [(k, k.capitalize()) for k in KINDS], "language": [(lang, lang) for lang in LANGUAGES]}
-    column_details_list = services.FIELDS + ("created_at", "updated_at")
+    column_details_list = ("code",) + services.FIELDS + ("created_at", "updated_at")
 
 
 def register(admin, ctx):

@@ -8,6 +8,7 @@ from core.db import Base, BusinessScoped, TimestampMixin
 
 KINDS = ("person", "company")
 LANGUAGES = ("en", "ko", "vi", "zh", "ru", "es")
+CODE_PREFIX = "C"
 
 
 class Partner(BusinessScoped, TimestampMixin, Base):
@@ -40,6 +41,12 @@ class Partner(BusinessScoped, TimestampMixin, Base):
     payment_term_code: Mapped[str | None] = mapped_column(String(32))
     notes: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    @property
+    def code(self) -> str:
+        """The customer number staff quote and files name ("C00042"): the id, padded, so every
+        partner has one without a counter of its own (``services.partner_by_code`` reads it back)."""
+        return f"{CODE_PREFIX}{self.id:05d}"
 
     def __str__(self):
         return self.name

@@ -12,11 +12,11 @@ from babel import Locale
 from sqlalchemy import select
 from stdnum import ean
 
-from core.db import get_or_not_found
+from core.db import get_in_business, get_or_not_found
 from core.errors import NotFound, UserError
 from core.taxid import validate_tax_id
 
-from .models import KINDS, LANGUAGES, Partner
+from .models import CODE_PREFIX, KINDS, LANGUAGES, Partner
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+?[0-9 ().\-/]{5,32}$")
@@ -35,6 +35,18 @@ def _territories():
 
 def _clean(values: dict) -> dict:
     """Normalise and validate a full set of partner fields; raise UserError listing every problem."""
+    out, problems = clean_partner(values)
+    if problems:
+        raise UserError("partner: " + "; ".join(problems))
+    return out
+
+
+def clean_partner(values: dict) -> tuple[dict, list[str]]:
+    """Normalised fields and every problem ("tax_id: ..."), each naming its field.
+
+    For callers that report a partner's problems under their own name (an order
+    entry says ``customer.tax_id: ...``) before anything is written.
+    """
     problems = []
     unknown = sorted(set(values) - set(FIELDS))
     if unknown:
@@ -76,9 +88,7 @@ def _clean(values: dict) -> dict:
             problems.append(f"{flag}: must be true or false")
     if out["payment_term_code"] and len(out["payment_term_code"]) > 32:
         problems.append("payment_term_code: at most 32 characters")
-    if problems:
-        raise UserError("partner: " + "; ".join(problems))
-    return out
+    return out, problems
 
 
 def _peppol_problems(value: str) -> list[str]:
@@ -129,6 +139,24 @@ def find_partner(session, ref: str) -> Partner:
     if not matches:
         raise NotFound(f"no partner {ref!r} (give the id, the tax id or the e-mail)")
     return matches[0]
+
+
+def partner_by_code(session, code) -> Partner:
+    """The partner whose ``code`` is ``code`` ("C00042", or the bare number), or NotFound."""
+    text = str(code or "").strip().upper()
+    digits = text[len(CODE_PREFIX):] if text.startswith(CODE_PREFIX) else text
+    # isascii: "²".isdigit() holds, but only 0-9 make a code
+    well_formed = digits.isascii() and digits.isdigit() and len(digits) < 10
+    partner = get_in_business(session, Partner, int(digits)) if well_formed else None
+    if partner is None:
+        raise NotFound(f"no partner with code {code!r}")
+    return partner
+
+
+def partner_by_tax_id(session, country: str, tax_id: str) -> Partner | None:
+    """An active partner with this (compact, validated) tax id in ``country``: the index on tax id finds it."""
+    return session.scalar(select(Partner).where(Partner.tax_id == tax_id, Partner.country == country,
+                                                Partner.active.is_(True)).order_by(Partner.id).limit(1))
 
 
 def update_partner(session, partner_id: int, **fields) -> Partner:

@@ -24,9 +24,9 @@ from core.formatting import register_labels
 from core.web.context import db
 
 from . import services, states
+from .admin_entry import STATIC_DIR, OrderEntryScreens
 from .page import OrderDocument
 from .models import Order, Payment, PaymentTerm, Return
-
 
 
 def _choices(values, labels=None):
@@ -47,10 +47,12 @@ STATE_COLOURS = {states.NEW: "info", states.PROCESSING: "warning", states.COMPLE
                  states.CANCELLED: "secondary"}
 
 
-class OrderView(OrderDocument, SecureModelView):
+class OrderView(OrderEntryScreens, OrderDocument, SecureModelView):
+    """Orders: the list, the document page with its actions, and the entry form for New and edit
+    (``admin_entry``); otherwise orders change through their actions only, never by a raw model form."""
     addon = "sales"
     permission = "sales.order"
-    allow_create = allow_edit = allow_delete = False   # orders change through their actions only
+    allow_delete = False
     column_list = ("number", "created_at", "channel", "external_ref", "partner", "state",
                    "payment_status", "fulfilment_status", "total")
     column_labels = {"partner": "Customer", "state": "Status", "external_ref": "External ref",
@@ -225,7 +227,7 @@ class PaymentTermView(SecureModelView):
 
 
 def register(admin, ctx):
-    admin.add_view(OrderView(Order, ctx.session, name="Orders", endpoint="sales_order"))
+    admin.add_view(OrderView(Order, ctx.session, name="Orders", endpoint="sales_order", static_folder=STATIC_DIR))
     admin.add_view(PaymentView(Payment, ctx.session, name="Payments", endpoint="sales_payment"))
     admin.add_view(ReturnView(Return, ctx.session, name="Returns", endpoint="sales_return"))
     admin.add_view(PaymentTermView(PaymentTerm, ctx.session, name="Payment terms", endpoint="sales_term"))

@@ -1,11 +1,16 @@
-"""``manage.py sales list|show|confirm|cancel|complete|pay`` — thin callers of the services.
+"""``manage.py sales create|list|show|confirm|cancel|complete|pay`` — thin callers of the services.
 
 Orders are named by number (SO-2026-0007), external reference or id. Listing
 pages with --before (an order id) instead of OFFSET, so it stays fast at any depth.
+``create`` reads the entry payload (the sales README documents its shape) and runs
+as the system: it holds every permission, ``sales.order.override_price`` included.
 """
 from __future__ import annotations
 
+import json
 from datetime import date
+from decimal import Decimal
+from pathlib import Path
 
 import click
 from sqlalchemy import select
@@ -19,7 +24,44 @@ from .totals import fmt_qty
 
 @click.group("sales")
 def group():
-    """Orders: list, show, confirm, cancel, complete, pay."""
+    """Orders: create, list, show, confirm, cancel, complete, pay."""
+
+
+def read_entry_file(path: str):
+    """The payload of ``--file``; money stays exact (JSON decimals become Decimal, never float)."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CliError(f"--file: no file {path!r}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"--file: cannot read {path!r}: {exc}") from None
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"--file: {file.name} is not valid JSON: {exc.msg} at line {exc.lineno}, "
+                       f"column {exc.colno}") from None
+
+
+@group.command("create")
+@click.option("--file", "path", required=True, metavar="ORDER.json", help="The order, as the sales README shows.")
+@click.option("--confirm", is_flag=True, help="Confirm it too (stock is reserved; a shortfall refuses the order).")
+@business_command
+def create(cli, path, confirm):
+    """Enter an order from a JSON file and print its number."""
+    payload = read_entry_file(path)
+    with cli.transaction() as session:
+        entered = services.create_order_from_entry(session, payload, confirm=confirm)
+        order = entered.order
+        result = {"number": order.number, "state": order.state, "currency": order.currency,
+                  "total": services.quantize_money(order.total, order.currency)}
+    if not entered.created:
+        click.echo(f"order {result['number']} was already entered with this external_ref; nothing changed",
+                   err=True)
+    if cli.as_json:
+        cli.emit(result)
+    else:
+        click.echo(result["number"])   # the number alone, so a script can keep it: NUMBER=$(... sales create ...)
 
 
 def _row(o: Order) -> dict:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from addons.partners.models import Partner
@@ -98,6 +99,12 @@ class Order(Audited, BusinessScoped, TimestampMixin, Base):
     # Value of returned goods set against what the customer still owed (not paid out).
     amount_credited: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
     note: Mapped[str | None] = mapped_column(Text)
+    # Where the goods go, frozen at entry (name, phone, street, ward, district, province, postal_code,
+    # country): later edits of the customer never move an order's parcel.
+    shipping_address: Mapped[dict | None] = mapped_column(JSON)
+    # sha256 of the entry payload (services.entry): a re-send with the same external_ref and the
+    # same content returns this order; different content under the same ref is refused.
+    entry_digest: Mapped[str | None] = mapped_column(String(64))
     cancel_reason: Mapped[str | None] = mapped_column(String(255))
     confirmed_at: Mapped[datetime | None] = mapped_column()
     completed_at: Mapped[datetime | None] = mapped_column()

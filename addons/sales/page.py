@@ -116,6 +116,8 @@ class OrderDocument(DocumentPage):
         links = [Link(p.reference or f"#{p.id}", url_for("sales_payment.details_view", id=p.id),
                       _l("Refund") if p.kind == "refund" else _l("Payment"), money(p.amount, order.currency))
                  for p in order.payments]
+        if states.can(order, "edit"):   # a New order's lines change on the entry screen
+            links.insert(0, Link(_l("Edit lines"), self.get_url(".edit_view", id=order.id), _l("Order entry")))
         for ret in self._returns(order):
             if ret.order_id == order.id:
                 links.append(Link(ret.number, url_for("sales_return.details_view", id=ret.id), _l("Return"),

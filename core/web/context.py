@@ -108,6 +108,21 @@ def can(permission: str) -> bool:
     return current_user.is_authenticated and grants(current_permissions(), permission)
 
 
+class RequestActor:
+    """The logged-in user as a service sees an actor: ``can(permission)`` in the current business.
+
+    Services that check a permission of their own (sales' price override) take an
+    ``actor``; the CLI passes ``None`` (the system), web views pass this.
+    """
+
+    @staticmethod
+    def can(permission: str) -> bool:
+        return can(permission)
+
+
+request_actor = RequestActor()
+
+
 def addon_enabled(addon: str | None) -> bool:
     """Core views (addon None) are always on; an addon's only where its business enabled it."""
     if addon is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -153,6 +154,35 @@ def test_cancel_json(cli, shop):
     order = cli.json("sales", "list", "--business", shop, "--state", "new", "--payment", "unpaid", "--limit", "1")[0]
     cancelled = cli.json("sales", "cancel", order["number"], "--reason", "contract test", "--business", shop)
     assert cancelled["state"] == "cancelled"
+
+
+# ---- order entry (issue #10) ----------------------------------------------------
+
+def test_sales_create_contract(cli, shop, tmp_path):
+    """``sales create --file`` prints the number; ``--json`` has exactly number, state, total, currency."""
+    order_file = tmp_path / "order.json"
+    in_stock = [row["sku"] for row in cli.json("warehouse", "stock", "--business", shop, "--limit", "50")
+                if plain_decimal(row["available"]) >= 1]
+    assert in_stock, "the demo left nothing in stock"
+    order_file.write_text(json.dumps({"channel": "phone", "customer": {"name": "Contract Caller", "phone": "+84 90 000"},
+                                      "lines": [{"sku": in_stock[0], "qty": "1"}], "note": "issue #10"}))
+    number = cli("sales", "create", "--business", shop, "--file", order_file).stdout.strip()
+    assert cli.json("sales", "show", number, "--business", shop)["state"] == "new"
+    confirmed = None
+    for sku in in_stock:   # the default warehouse may not be the one holding the first SKU
+        order_file.write_text(json.dumps({"customer": {"name": "Contract Caller"}, "lines": [{"sku": sku, "qty": 1}]}))
+        result = cli("sales", "create", "--business", shop, "--file", order_file, "--confirm", "--json", ok=False)
+        if result.exit_code == 0:
+            confirmed = json.loads(result.stdout)
+            break
+    assert confirmed is not None, "no in-stock SKU could be confirmed"
+    assert sorted(confirmed) == ["currency", "number", "state", "total"] and confirmed["state"] == "processing"
+    plain_decimal(confirmed["total"])
+    order_file.write_text(json.dumps({"customer": {"name": "X"}, "lines": [{"sku": "NO-SUCH-SKU", "qty": 1}]}))
+    assert cli.fails("sales", "create", "--business", shop, "--file", order_file) == \
+        "error: lines[0].sku: no product with SKU 'NO-SUCH-SKU'"
+    assert cli.fails("sales", "create", "--business", shop, "--file", tmp_path / "missing.json").startswith(
+        "error: --file: no file")
 
 
 def test_warehouse_json_contracts(cli, shop):

@@ -63,7 +63,8 @@ def quantize_money(amount, currency: str) -> Decimal:
     return quantize(amount, currency)
 
 
-def _business(session) -> Business:
+def business_of(session) -> Business:
+    """The business the session is bound to (its currency and country shape an order)."""
     business_id = session.info.get("business_id")
     if business_id is None:
         raise UserError("no business selected: sales work in one business")
@@ -79,7 +80,7 @@ def create_order(session, *, channel: str = "manual", partner_id: int | None = N
                  note: str | None = None) -> Order:
     """Create a New order. ``lines``: dicts with variant_id, qty and optionally unit_price
     (default: the channel's price), discount_percent, tax_rate (default: the variant's tax class)."""
-    business = _business(session)
+    business = business_of(session)
     problems = []
     if channel not in states.CHANNELS:
         problems.append(f"channel: {channel!r} is not one of {', '.join(states.CHANNELS)}")
@@ -278,7 +279,8 @@ def confirm_order(session, order_id: int) -> Order:
         raise UserError(f"order {order.number} has no lines; add at least one before confirming")
     order.state = target
     order.confirmed_at = utcnow()
-    order.due_date = terms.due_date(order.term_days, date.today())
+    # A due date agreed at entry stands; otherwise the payment term sets it from today.
+    order.due_date = order.due_date or terms.due_date(order.term_days, date.today())
     session.flush()
     publish(session, "sales.order_confirmed", order_id=order.id)
     return order
