@@ -1,5 +1,5 @@
-"""``addons list`` and ``addons check`` answer from manifests and source text: no addon code,
-no Flask/admin/PDF/printer stack, a fraction of a second (measured inside a real process)."""
+"""``addons list`` and ``addons check`` answer from manifests and source text: no addon code and
+no Flask/admin/PDF/printer stack is imported (checked inside a real process)."""
 from __future__ import annotations
 
 import json
@@ -28,34 +28,24 @@ print("PROBE" + json.dumps({"elapsed": elapsed, "heavy": loaded, "addon_modules"
 """ % (HEAVY,)
 
 
-BASELINE = """
-import time
-start = time.perf_counter()
-import click, sqlalchemy.orm
-print(time.perf_counter() - start)
-"""
-
-
 @pytest.mark.parametrize("args", [("addons", "list", "--json"), ("addons", "check", "--json")])
-def test_listing_imports_nothing_heavy_and_is_fast(args, tmp_path):
+def test_listing_imports_nothing_heavy(args, tmp_path):
     env = {k: v for k, v in cli_env("sqlite:///" + str(tmp_path / "none.db"), addons_path=(GOOD_ADDONS,)).items()
            if v is not None}
     import os
     full = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_") or k.startswith("TESSERA_TEST_")}
     full.update(env)
     runs = []
-    for _ in range(3):  # later runs are the honest ones: bytecode is cached
+    for _ in range(2):  # the second run is the honest one: bytecode is cached
         done = subprocess.run([sys.executable, "-c", PROBE, *args], env=full, capture_output=True, text=True,
                               cwd=PROJECT, timeout=60)
         line = next(l for l in done.stdout.splitlines() if l.startswith("PROBE"))
         runs.append(json.loads(line[len("PROBE"):]))
         payload = done.stdout.split("PROBE")[0]
         json.loads(payload)  # the command's own output is valid JSON
-    probe = min(runs[1:], key=lambda run: run["elapsed"])
+    probe = runs[-1]
     assert probe["heavy"] == [], probe
     assert probe["addon_modules"] == [], probe
-    # "A fraction of a second" on an idle machine. On a loaded box everything is slower, so
-    # compare with the bare imports every command needs (click + SQLAlchemy) in the same conditions.
-    floor = min(float(subprocess.run([sys.executable, "-c", BASELINE], capture_output=True, text=True,
-                                     cwd=PROJECT, timeout=60).stdout.strip()) for _ in range(2))
-    assert probe["elapsed"] < max(1.0, 3 * floor), (probe, floor)
+    # How long it takes is measured by bench/ (the ``startup`` benchmark, against a floor in the
+    # same run), not asserted here: a timed test fails on a loaded machine and proves nothing on
+    # an idle one. What makes it fast is asserted above: no heavy stack, no addon code imported.
