@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 
 from core.admin_document import (Action, Column, DocumentPage, Field, Header, Link, Stage, Table, Total, money,
                                  number, when)
+from core.formatting import code_label
 from core.web.context import db
 
 from . import states
@@ -44,7 +45,7 @@ class OrderDocument(DocumentPage):
             title=_l("Sales order"), number=order.number, party=str(order.partner or ""), party_label=_l("Customer"),
             dates=[(_l("Order date"), when(order.order_date)), (_l("Due"), when(order.due_date)),
                    (_l("Confirmed"), when(order.confirmed_at)), (_l("Completed"), when(order.completed_at)),
-                   (_l("Cancelled"), when(order.cancelled_at)), (_l("Channel"), order.channel),
+                   (_l("Cancelled"), when(order.cancelled_at)), (_l("Channel"), code_label("channel", order.channel)),
                    (_l("External ref"), order.external_ref), (_l("Customer PO"), order.customer_po)],
             badges=[order.label, _l(states.PAYMENT_LABELS[order.payment_status]),
                     _l(states.FULFILMENT_LABELS[order.fulfilment_status])],
@@ -132,7 +133,7 @@ class OrderDocument(DocumentPage):
         return links
 
     def document_sections(self, order):
-        rows = [{"paid_on": when(p.paid_on), "kind": p.kind.capitalize(), "method": p.method.replace("_", " "),
+        rows = [{"paid_on": when(p.paid_on), "kind": p.kind.capitalize(), "method": code_label("payment_method", p.method),
                  "amount": money(p.amount, order.currency), "reference": p.reference or ""} for p in order.payments]
         return [Table(_l("Payments"), PAYMENT_COLUMNS, rows, _l("No payments yet."))]
 
