@@ -324,12 +324,6 @@ class SecureModelView(SecureAccess, FormattedColumns, ModelView):
         response.set_data("".join(response.response))
         return response
 
-    # ------------------------------------------------------------ other addons' panels
-    def render(self, template, **kwargs):
-        if template == self.details_template and kwargs.get("model") is not None:
-            kwargs.setdefault("detail_panels", detail_panels(self.admin, kwargs["model"]))
-        return super().render(template, **kwargs)
-
     # ------------------------------------------------------------ errors
     def handle_view_exception(self, exc):
         if isinstance(exc, UserError):
@@ -384,16 +378,6 @@ class AddonAdmin:
         for view in views:
             self.add_view(view)
 
-    def add_detail_panel(self, model, render):
-        """Show ``render(session, row)`` (text, or None for nothing) on the detail page of another addon's model.
-
-        How an addon adds to a page it does not own without that addon importing
-        it: the page's owner only prints ``detail_panels``. Shown only where
-        this addon is enabled for the current business.
-        """
-        panels = self._admin.__dict__.setdefault("tessera_detail_panels", {})
-        panels.setdefault(model, []).append((self._addon, render))
-
     def __getattr__(self, name):
         return getattr(self._admin, name)
 
@@ -414,17 +398,6 @@ def register_addon_views(admin, runtime) -> list[str]:
                  AdminContext(runtime=runtime, registry=runtime.registry, addon=name, category=label))
         done.append(name)
     return done
-
-
-def detail_panels(admin, row) -> list[str]:
-    """The texts that enabled addons add to ``row``'s detail page (see ``AddonAdmin.add_detail_panel``)."""
-    found = []
-    for addon, render in getattr(admin, "tessera_detail_panels", {}).get(type(row), ()):
-        if addon_enabled(addon):
-            text = render(db(), row)
-            if text:
-                found.append(text)
-    return found
 
 
 def fenced_get(session, model, ident):

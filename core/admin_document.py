@@ -136,13 +136,17 @@ class Extension:
     addon: str
     links: object = None            # fn(session, obj) -> [Link]
     actions: object = None          # fn(session, obj) -> [Action]
+    notices: object = None          # fn(session, obj) -> [str]: what a clerk must see under the header
 
 
-def extend_document(admin, endpoint: str, addon: str, links=None, actions=None) -> None:
-    """Add ``addon``'s links/actions to the document page served at ``endpoint`` (shown while enabled)."""
+def extend_document(admin, endpoint: str, addon: str, links=None, actions=None, notices=None) -> None:
+    """Add ``addon``'s links, actions and notices to the document page served at ``endpoint``.
+
+    The one way an addon adds to a page it does not own (einvoice on the order page)
+    without the page's owner importing it; shown only while ``addon`` is enabled."""
     for view in admin._views:
         if getattr(view, "endpoint", None) == endpoint and isinstance(view, DocumentPage):
-            view.extensions.append(Extension(addon, links, actions))
+            view.extensions.append(Extension(addon, links, actions, notices))
             return
     raise LookupError(f"{addon}: no document page {endpoint!r} to extend")
 
@@ -200,11 +204,13 @@ class DocumentPage:
     def build_document(self, obj) -> dict:
         session = db()
         actions, related = list(self.document_actions(obj)), list(self.document_related(obj))
+        notices = []
         for ext in self.extensions:
             if addon_enabled(ext.addon):
                 related += ext.links(session, obj) if ext.links else []
                 actions += ext.actions(session, obj) if ext.actions else []
-        return {"header": self.document_header(obj), "stage_bar": self.stage_bar(self.document_stage(obj)),
+                notices += ext.notices(session, obj) if ext.notices else []
+        return {"header": self.document_header(obj), "notices": notices, "stage_bar": self.stage_bar(self.document_stage(obj)),
                 "actions": [a for a in actions if can(a.permission)], "lines": self.document_lines(obj),
                 "totals": self.document_totals(obj), "related": related,
                 "sections": self.document_sections(obj), "timeline": self.timeline(session, obj)}

@@ -17,7 +17,6 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
 from sqlalchemy import func, or_, select
 
-from addons.sales.models import Order
 from core.admin import SecureModelView, SecureView, run_service
 from core.admin_document import extend_document
 from core.errors import UserError
@@ -318,16 +317,20 @@ def confirm_receipt(token):
     return render_template("einvoice/web/confirm.html", info=info, token=token)
 
 
+def order_notices(session, order) -> list[str]:
+    text = pending_text(session, order)
+    return [text] if text else []
+
+
 def register(admin, ctx):
     app = getattr(admin, "app", None)
     if app is not None and "einvoice_public" not in app.blueprints:
         app.register_blueprint(public)
     admin.add_view(DocumentView(Document, ctx.session, name="Documents", endpoint="einvoice_document"))
-    extend_document(admin, "sales_order", "einvoice", links=order_links, actions=order_actions)
+    # The order's page (sales) also says when a return left its invoice uncorrected; sales does not import einvoice.
+    extend_document(admin, "sales_order", "einvoice", links=order_links, actions=order_actions, notices=order_notices)
     admin.add_view(SeriesView(Series, ctx.session, name="Series", endpoint="einvoice_series"))
     admin.add_view(GapReportView(name="Gap report", endpoint="einvoice_gaps"))
     admin.add_view(SubmissionView(Submission, ctx.session, name="Submissions", endpoint="einvoice_submission"))
     admin.add_view(ProviderConfigView(ProviderConfig, ctx.session, name="Providers", endpoint="einvoice_provider"))
     admin.add_view(BulkProgressView(name="Bulk progress", endpoint="einvoice_progress"))
-    # The order's page (sales) says when a return left its invoice uncorrected; sales does not import einvoice.
-    admin.add_detail_panel(Order, pending_text)
