@@ -173,13 +173,13 @@ class DocumentPage:
         return obj.state
 
     def document_header(self, obj) -> Header:
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__}: a document page must define document_header(obj)")
 
     def document_actions(self, obj) -> list:
         return []
 
     def document_lines(self, obj) -> Table:
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__}: a document page must define document_lines(obj)")
 
     def document_totals(self, obj) -> list:
         return []
