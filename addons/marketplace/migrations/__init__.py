@@ -1,0 +1,1 @@
+"""Alembic revisions of this addon's branch (loaded by path, not imported)."""
