@@ -63,5 +63,7 @@ def load(session, business_id, rng) -> dict:
     movable = [(r["variant_id"], Decimal(1)) for r in wh.stock_levels(session, warehouses[0].id)
                if r["available"] >= 1][:3]
     if movable:
-        wh.transfer(session, warehouses[0].id, warehouses[2].id, movable, reference="TR-DEMO-1")
+        done = wh.create_transfer(session, warehouses[0].id, warehouses[2].id, movable, note="demo: restock the branch")
+        wh.confirm_transfer(session, done.id)
+        wh.create_transfer(session, warehouses[0].id, warehouses[1].id, movable[:1], note="demo: waiting for a van")
     return {"warehouses": warehouses, "suppliers": suppliers, "purchase_orders": orders}

@@ -24,6 +24,7 @@ WAREHOUSE_KINDS = ("main", "secondary", "branch")
 MOVE_KINDS = ("receipt", "delivery", "transfer", "adjustment", "return", "scrap", "reserve", "release")
 PO_STATES = ("draft", "sent", "partial", "received", "cancelled")
 COUNT_STATES = ("draft", "counting", "applied", "cancelled")
+TRANSFER_STATES = ("draft", "done", "cancelled")
 
 
 class Warehouse(BusinessScoped, TimestampMixin, Base):
@@ -73,6 +74,12 @@ class StockBalance(BusinessScoped, Base):
     @property
     def available(self) -> Decimal:
         return self.on_hand - self.reserved
+
+
+# What is available, indexed: services.low_stock's "at or below zero" is a range of the business's
+# balances (the query must spell the expression the same way, on_hand - reserved).
+Index("ix_warehouse_stock_balance_business_available", StockBalance.business_id,
+      StockBalance.on_hand - StockBalance.reserved)
 
 
 class StockMove(BusinessScoped, Base):
@@ -174,8 +181,11 @@ class PurchaseLine(BusinessScoped, Base):
         return self.quantity - self.received_qty
 
 
-class Receipt(BusinessScoped, Base):
-    """One goods receipt against a purchase order (a PO may have several: partial deliveries)."""
+class Receipt(Audited, BusinessScoped, Base):
+    """One goods receipt against a purchase order (a PO may have several: partial deliveries).
+
+    Audited so its document page shows who received it; it has no states of its own:
+    a receipt is posted stock, corrected by an adjustment or a count, never edited."""
     __tablename__ = "warehouse_receipt"
     __table_args__ = (UniqueConstraint("business_id", "number"),
                       Index("ix_warehouse_receipt_business_received", "business_id", "received_at"))
@@ -187,7 +197,24 @@ class Receipt(BusinessScoped, Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     order: Mapped[PurchaseOrder] = relationship()
+    warehouse: Mapped[Warehouse] = relationship()
     lines: Mapped[list["ReceiptLine"]] = relationship(cascade="all, delete-orphan", order_by="ReceiptLine.id")
+
+    @property
+    def supplier(self) -> Partner:
+        return self.order.supplier
+
+    @property
+    def currency(self) -> str:
+        """The purchase order's: unit costs on a receipt are in what the supplier was paid in."""
+        return self.order.currency
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.quantity * line.unit_cost for line in self.lines), Decimal(0))
+
+    def __str__(self):
+        return self.number
 
 
 class ReceiptLine(BusinessScoped, Base):
@@ -234,6 +261,49 @@ class StockCountLine(BusinessScoped, Base):
     counted_qty: Mapped[Decimal | None] = mapped_column(Quantity())
     applied_delta: Mapped[Decimal | None] = mapped_column(Quantity())
     count: Mapped[StockCount] = relationship(back_populates="lines")
+    variant: Mapped[Variant] = relationship()
+
+
+class StockTransfer(Audited, BusinessScoped, TimestampMixin, Base):
+    """Stock moving between two warehouses as a document: draft -> done, or cancelled while draft.
+
+    Confirming writes the 'transfer' moves (reference = the number), all lines or none."""
+    __tablename__ = "warehouse_stock_transfer"
+    __table_args__ = (UniqueConstraint("business_id", "number"),
+                      Index("ix_warehouse_stock_transfer_business_created", "business_id", "created_at"),
+                      Index("ix_warehouse_stock_transfer_business_state", "business_id", "state", "created_at"),
+                      CheckConstraint("state in ('draft', 'done', 'cancelled')", name="state"),
+                      CheckConstraint("from_warehouse_id <> to_warehouse_id", name="warehouses"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32))
+    from_warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse_warehouse.id"))
+    to_warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse_warehouse.id"))
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    scheduled_date: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None] = mapped_column()
+    cancelled_at: Mapped[datetime | None] = mapped_column()
+    cancel_reason: Mapped[str | None] = mapped_column(String(255))
+    from_warehouse: Mapped[Warehouse] = relationship(foreign_keys=[from_warehouse_id])
+    to_warehouse: Mapped[Warehouse] = relationship(foreign_keys=[to_warehouse_id])
+    lines: Mapped[list["StockTransferLine"]] = relationship(back_populates="transfer",
+                                                            order_by="StockTransferLine.id",
+                                                            cascade="all, delete-orphan")
+
+    def __str__(self):
+        return self.number
+
+
+class StockTransferLine(BusinessScoped, Base):
+    __tablename__ = "warehouse_stock_transfer_line"
+    __table_args__ = (UniqueConstraint("transfer_id", "variant_id"),
+                      CheckConstraint("quantity > 0", name="quantity"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("warehouse_stock_transfer.id", ondelete="CASCADE"),
+                                             index=True)
+    variant_id: Mapped[int] = mapped_column(ForeignKey("catalog_variant.id"))
+    quantity: Mapped[Decimal] = mapped_column(Quantity())
+    transfer: Mapped[StockTransfer] = relationship(back_populates="lines")
     variant: Mapped[Variant] = relationship()
 
 

@@ -1,15 +1,20 @@
-"""The purchase order's and the stock count's document pages (``core.admin_document``).
+"""The document pages of purchase orders, goods receipts, stock transfers and stock
+counts (``core.admin_document``).
 
 Buttons POST to the views' existing ``transition`` and ``line`` endpoints, so the
-pages add no second way to change a purchase order or a count.
+pages add no second way to change a document. A receipt has no buttons: it is
+posted stock, which only a correcting move (an adjustment, a count) changes.
 """
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from flask import url_for
 from sqlalchemy import select
 
-from core.admin_document import (Action, Column, DocumentPage, Field, Header, Stage, Table, Total, money, number,
-                                 when)
+from core.admin_document import (Action, Column, DocumentPage, Field, Header, Link, Stage, Table, Total, money,
+                                 number, when)
+from core.formatting import code_label
+from core.i18n import _l
+from core.models import User
 from core.web.context import db
 
 from . import services as wh
@@ -21,14 +26,22 @@ PO_COLUMNS = (Column("sku", _l("SKU")), Column("product", _l("Product")), Column
               Column("unit_cost", _l("Unit cost"), True), Column("amount", _l("Amount"), True))
 RECEIPT_COLUMNS = (Column("number", _l("Receipt")), Column("at", _l("Received")),
                    Column("reference", _l("Supplier delivery note")), Column("lines", _l("Goods")))
+RECEIPT_LINE_COLUMNS = (Column("sku", _l("SKU")), Column("product", _l("Product")),
+                        Column("quantity", _l("Quantity"), True), Column("unit_cost", _l("Unit cost"), True),
+                        Column("amount", _l("Amount"), True))
+TRANSFER_LINE_COLUMNS = (Column("sku", _l("SKU")), Column("product", _l("Product")),
+                         Column("quantity", _l("Quantity"), True))
+DRAFT_TRANSFER_COLUMNS = TRANSFER_LINE_COLUMNS + (Column("available", _l("Available to move now"), True),)
+MOVE_COLUMNS = (Column("at", _l("When")), Column("warehouse", _l("Warehouse")), Column("sku", _l("SKU")),
+                Column("delta", _l("On hand ±"), True))
 COUNT_COLUMNS = (Column("sku", _l("SKU")), Column("expected", _l("Expected"), True),
                  Column("counted", _l("Counted"), True), Column("on_hand", _l("On hand now"), True),
                  Column("variance", _l("Variance"), True), Column("value", _l("Value"), True))
 
 
 class PurchaseDocument(DocumentPage):
-    stages = tuple(Stage(s, _l(PO_LABELS[s])) for s in ("draft", "sent", "partial", "received"))
-    side_stages = (Stage("cancelled", _l(PO_LABELS["cancelled"])),)
+    stages = tuple(Stage(s, PO_LABELS[s]) for s in ("draft", "sent", "partial", "received"))
+    side_stages = (Stage("cancelled", PO_LABELS["cancelled"]),)
 
     def document_header(self, po):
         return Header(title=_l("Purchase order"), number=po.number, party=str(po.supplier), party_label=_l("Supplier"),
@@ -75,6 +88,100 @@ class PurchaseDocument(DocumentPage):
                  "lines": ", ".join(f"{line.variant.sku} × {number(line.quantity)}" for line in r.lines)}
                 for r in receipts]
         return [Table(_l("Receipts"), RECEIPT_COLUMNS, rows, _l("Nothing received yet."))]
+
+    def document_related(self, po):
+        return [Link(r.number, url_for("warehouse_receipt.details_view", id=r.id), _l("Goods receipt"),
+                     when(r.received_at))
+                for r in db().scalars(select(Receipt).where(Receipt.order_id == po.id).order_by(Receipt.id))]
+
+
+def _user_email(user_id) -> str:
+    if not user_id:
+        return ""
+    return db().scalar(select(User.email).where(User.id == user_id)) or f"#{user_id}"
+
+
+class ReceiptDocument(DocumentPage):
+    """A goods receipt: one stage (it is posted when it exists), its lines at the PO's costs."""
+    stages = (Stage("received", _l("Received")),)
+
+    def document_stage(self, receipt):
+        return "received"
+
+    def document_header(self, receipt):
+        po = receipt.order
+        return Header(title=_l("Goods receipt"), number=receipt.number, party=str(po.supplier),
+                      party_label=_l("Supplier"),
+                      dates=[(_l("Received at"), when(receipt.received_at)),
+                             (_l("Received by"), _user_email(receipt.user_id)),
+                             (_l("Warehouse"), str(receipt.warehouse)), (_l("Purchase order"), po.number),
+                             (_l("Supplier delivery note"), receipt.supplier_reference)])
+
+    def document_lines(self, receipt):
+        currency = receipt.currency
+        rows = [{"sku": line.variant.sku, "product": line.variant.display_name, "quantity": number(line.quantity),
+                 "unit_cost": money(line.unit_cost, currency),
+                 "amount": money(line.quantity * line.unit_cost, currency)} for line in receipt.lines]
+        return Table(_l("Lines"), RECEIPT_LINE_COLUMNS, rows, _l("No lines."))
+
+    def document_totals(self, receipt):
+        return [Total(_l("Total"), money(receipt.total, receipt.currency), True)]
+
+    def document_related(self, receipt):
+        po = receipt.order
+        return [Link(po.number, url_for("warehouse_purchase_order.details_view", id=po.id), _l("Purchase order"),
+                     code_label("purchase_order_state", po.state))]
+
+
+class TransferDocument(DocumentPage):
+    stages = (Stage("draft", _l("Draft")), Stage("done", _l("Done")))
+    side_stages = (Stage("cancelled", _l("Cancelled")),)
+
+    def document_header(self, transfer):
+        notes = [transfer.note] if transfer.note else []
+        if transfer.cancel_reason:
+            notes.append(_l("Cancelled: %(reason)s", reason=transfer.cancel_reason))
+        return Header(title=_l("Stock transfer"), number=transfer.number, party=str(transfer.from_warehouse),
+                      party_label=_l("From"),
+                      dates=[(_l("To"), str(transfer.to_warehouse)), (_l("Created"), when(transfer.created_at)),
+                             (_l("Scheduled"), when(transfer.scheduled_date)), (_l("Done"), when(transfer.done_at)),
+                             (_l("Cancelled"), when(transfer.cancelled_at))],
+                      notes=notes)
+
+    def document_actions(self, transfer):
+        if transfer.state != "draft":
+            return []
+        url = self.get_url(".transition_view", id=transfer.id)
+        return [Action(_l("Confirm"), url, "warehouse.transfer.confirm", {"transition": "confirm"},
+                       style="primary", confirm=_l("Move the stock now?")),
+                Action(_l("Cancel"), url, "warehouse.transfer.edit", {"transition": "cancel"},
+                       (Field("reason", _l("Reason"), required=True),), style="outline-danger")]
+
+    def document_lines(self, transfer):
+        rows = [{"sku": line.variant.sku, "product": line.variant.display_name, "quantity": number(line.quantity)}
+                for line in transfer.lines]
+        if transfer.state != "draft":
+            return Table(_l("Lines"), TRANSFER_LINE_COLUMNS, rows, _l("No lines."))
+        # a draft shows what confirming would find, so a clerk sees a shortfall before pressing Confirm
+        available = {r["variant_id"]: r["available"] for r in wh.stock_levels(
+            db(), transfer.from_warehouse_id, [line.variant_id for line in transfer.lines])}
+        for row, line in zip(rows, transfer.lines):
+            row["available"] = number(max(available.get(line.variant_id, 0), 0))
+        return Table(_l("Lines"), DRAFT_TRANSFER_COLUMNS, rows, _l("No lines."))
+
+    def document_totals(self, transfer):
+        return [Total(_l("Total quantity"), number(sum((line.quantity for line in transfer.lines), 0)), True)]
+
+    def document_related(self, transfer):
+        if transfer.state != "done":
+            return []
+        return [Link(_l("Stock moves of %(number)s", number=transfer.number),
+                     url_for("warehouse_stock_move.index_view", search=transfer.number), _l("Ledger"))]
+
+    def document_sections(self, transfer):
+        rows = [{"at": when(m.created_at), "warehouse": m.warehouse.code, "sku": m.variant.sku,
+                 "delta": number(m.on_hand_delta)} for m in wh.transfer_moves(db(), transfer)]
+        return [Table(_l("Stock moves"), MOVE_COLUMNS, rows, _l("Nothing moved yet."))]
 
 
 class CountDocument(DocumentPage):

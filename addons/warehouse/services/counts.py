@@ -18,12 +18,15 @@ from sqlalchemy import select
 from addons.catalog.models import Variant
 from core.db import get_or_not_found, utcnow
 from core.errors import UserError
+from core.i18n import _, _l
 from core.sequences import next_number
 
 from . import stock
 from ..models import StockBalance, StockCount, StockCountLine
 
-STATE_LABELS = {"draft": "Draft", "counting": "Counting", "applied": "Applied", "cancelled": "Cancelled"}
+STATE_LABELS = {"draft": _l("Draft"), "counting": _l("Counting"), "applied": _l("Applied"), "cancelled": _l("Cancelled")}
+# What _require's callers say cannot be done, translated with the sentence it goes in.
+_DONE = {"started": _l("started"), "counted": _l("counted"), "applied": _l("applied"), "cancelled": _l("cancelled")}
 
 
 class CountImportError(UserError):
@@ -31,8 +34,9 @@ class CountImportError(UserError):
 
     def __init__(self, errors):
         self.errors = errors
-        shown = "; ".join(f"line {line}: {reason}" for line, reason in errors[:20])
-        super().__init__(f"count import failed, nothing recorded ({len(errors)} bad row(s)): {shown}")
+        shown = "; ".join(_("line %(n)s: %(reason)s", n=line, reason=reason) for line, reason in errors[:20])
+        super().__init__(_("count import failed, nothing recorded (%(count)s bad row(s)): %(rows)s",
+                           count=len(errors), rows=shown))
 
 
 def get_count(session, count_id: int) -> StockCount:
@@ -41,9 +45,10 @@ def get_count(session, count_id: int) -> StockCount:
 
 def _require(count: StockCount, states: tuple, action: str) -> None:
     if count.state not in states:
-        allowed = " or ".join(STATE_LABELS[s] for s in states)
-        raise UserError(f"stock count {count.number} is {STATE_LABELS[count.state]}; it can only be {action} "
-                        f"when {allowed}")
+        allowed = _(" or ").join(str(STATE_LABELS[s]) for s in states)
+        raise UserError(_("stock count %(number)s is %(state)s; it can only be %(action)s when %(allowed)s",
+                          number=count.number, state=STATE_LABELS[count.state], action=_DONE[action],
+                          allowed=allowed))
 
 
 def create_count(session, warehouse_id: int, note: str | None = None) -> StockCount:
@@ -51,8 +56,8 @@ def create_count(session, warehouse_id: int, note: str | None = None) -> StockCo
     open_one = session.scalar(select(StockCount.number).where(StockCount.warehouse_id == warehouse.id,
                                                               StockCount.state.in_(("draft", "counting"))))
     if open_one:
-        raise UserError(f"warehouse {warehouse.code} already has an open count ({open_one}); "
-                        f"apply or cancel it first")
+        raise UserError(_("warehouse %(code)s already has an open count (%(number)s); apply or cancel it first",
+                          code=warehouse.code, number=open_one))
     year = utcnow().year
     count = StockCount(number=f"SC-{year}-{next_number(session, 'SC', year):05d}", warehouse_id=warehouse.id,
                        note=(note or "").strip() or None, state="draft")
@@ -92,13 +97,13 @@ def record_counts(session, count_id: int, counted) -> StockCount:
     count = get_count(session, count_id)
     _require(count, ("counting",), "counted")
     if not counted:
-        raise UserError("no counted quantities given")
+        raise UserError(_("no counted quantities given"))
     values = {}
     for i, item in enumerate(counted, start=1):
         try:
             variant_id, qty = item
         except (TypeError, ValueError):
-            raise UserError(f"line {i}: expected (variant_id, counted quantity)") from None
+            raise UserError(_("line %(n)s: expected (variant_id, counted quantity)", n=i)) from None
         values[variant_id] = stock.quantity(qty, f"line {i} counted", allow_zero=True)
     stock._check_variants(session, list(values))
     lines = {line.variant_id: line for line in count.lines}
@@ -120,7 +125,8 @@ def import_counts(session, count_id: int, text: str) -> int:
     _require(count, ("counting",), "counted")
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     if not reader.fieldnames or set(reader.fieldnames) != {"sku", "counted"}:
-        raise CountImportError([(1, f"columns must be exactly sku,counted (got {','.join(reader.fieldnames or [])})")])
+        raise CountImportError([(1, _("columns must be exactly sku,counted (got %(columns)s)",
+                                      columns=",".join(reader.fieldnames or [])))])
     rows, errors, seen = [], [], {}
     for row in reader:
         line = reader.line_num
@@ -129,10 +135,10 @@ def import_counts(session, count_id: int, text: str) -> int:
             continue
         variant_id = session.scalar(select(Variant.id).where(Variant.sku == sku)) if sku else None
         if variant_id is None:
-            errors.append((line, f"sku {sku!r} does not exist" if sku else "sku: required"))
+            errors.append((line, _("sku %(sku)r does not exist", sku=sku) if sku else _("sku: required")))
             continue
         if sku in seen:
-            errors.append((line, f"sku {sku} already counted on line {seen[sku]}"))
+            errors.append((line, _("sku %(sku)s already counted on line %(line)s", sku=sku, line=seen[sku])))
             continue
         seen[sku] = line
         try:
@@ -140,7 +146,7 @@ def import_counts(session, count_id: int, text: str) -> int:
         except UserError as exc:
             errors.append((line, str(exc)))
     if errors or not rows:
-        raise CountImportError(errors or [(1, "no rows to import")])
+        raise CountImportError(errors or [(1, _("no rows to import"))])
     record_counts(session, count.id, rows)
     return len(rows)
 
@@ -169,7 +175,8 @@ def apply_count(session, count_id: int) -> StockCount:
     _require(count, ("counting",), "applied")
     counted = [line for line in count.lines if line.counted_qty is not None]
     if not counted:
-        raise UserError(f"stock count {count.number} has no counted quantities yet; enter or import them first")
+        raise UserError(_("stock count %(number)s has no counted quantities yet; enter or import them first",
+                          number=count.number))
     levels = _on_hand(session, count.warehouse_id, [line.variant_id for line in counted])
     deltas = []
     for line in counted:

@@ -18,6 +18,7 @@ from addons.catalog.models import Variant
 from addons.partners.services import get_partner
 from core.db import get_or_not_found, utcnow
 from core.errors import UserError
+from core.i18n import _, _l
 from core.models import Business
 from core.money import sum_of
 from core.sequences import next_number
@@ -25,8 +26,10 @@ from core.sequences import next_number
 from . import stock
 from ..models import PurchaseLine, PurchaseOrder, Receipt, ReceiptLine, StockBalance, SupplierProduct
 
-STATE_LABELS = {"draft": "Draft", "sent": "Sent", "partial": "Partially received", "received": "Received",
-                "cancelled": "Cancelled"}
+STATE_LABELS = {"draft": _l("Draft"), "sent": _l("Sent"), "partial": _l("Partially received"),
+                "received": _l("Received"), "cancelled": _l("Cancelled")}
+# What _require's callers say cannot be done, translated with the sentence it goes in.
+_DONE = {"changed": _l("changed"), "sent": _l("sent"), "cancelled": _l("cancelled"), "received": _l("received")}
 COST_PLACES = Decimal("0.0001")
 
 
@@ -43,9 +46,10 @@ def _cost(session, value, field="unit_cost") -> Decimal:
 def _supplier(session, partner_id: int):
     partner = get_partner(session, partner_id)
     if not partner.is_supplier:
-        raise UserError(f"{partner.name} is not marked as a supplier; tick 'supplier' on the partner first")
+        raise UserError(_("%(name)s is not marked as a supplier; tick 'supplier' on the partner first",
+                          name=partner.name))
     if not partner.active:
-        raise UserError(f"supplier {partner.name} is archived")
+        raise UserError(_("supplier %(name)s is archived", name=partner.name))
     return partner
 
 
@@ -59,7 +63,8 @@ def set_supplier_product(session, partner_id: int, variant_id: int, *, unit_cost
     cost = _cost(session, unit_cost)
     minimum = stock.quantity(min_qty, "min_qty", allow_zero=True)
     if isinstance(lead_time_days, bool) or not isinstance(lead_time_days, int) or not 0 <= lead_time_days <= 365:
-        raise UserError(f"lead_time_days: {lead_time_days!r} must be a whole number of days from 0 to 365")
+        raise UserError(_("lead_time_days: %(value)r must be a whole number of days from 0 to 365",
+                          value=lead_time_days))
     row = session.scalar(select(SupplierProduct).where(SupplierProduct.partner_id == partner_id,
                                                        SupplierProduct.variant_id == variant_id))
     if row is None:
@@ -89,9 +94,10 @@ def get_purchase_order(session, order_id: int) -> PurchaseOrder:
 
 def _require(order: PurchaseOrder, states: tuple, action: str) -> None:
     if order.state not in states:
-        allowed = " or ".join(STATE_LABELS[s] for s in states)
-        raise UserError(f"purchase order {order.number} is {STATE_LABELS[order.state]}; "
-                        f"it can only be {action} when {allowed}")
+        allowed = _(" or ").join(str(STATE_LABELS[s]) for s in states)
+        raise UserError(_("purchase order %(number)s is %(state)s; it can only be %(action)s when %(allowed)s",
+                          number=order.number, state=STATE_LABELS[order.state], action=_DONE[action],
+                          allowed=allowed))
 
 
 def _default_cost(session, supplier_id: int, variant_id: int) -> Decimal:
@@ -109,7 +115,7 @@ def create_purchase_order(session, supplier_id: int, lines=(), *, warehouse_id: 
     _supplier(session, supplier_id)
     warehouse = stock.get_warehouse(session, warehouse_id) if warehouse_id else stock.default_warehouse(session)
     if expected_date is not None and not isinstance(expected_date, date):
-        raise UserError("expected_date: must be a date")
+        raise UserError(_("expected_date: must be a date"))
     currency = session.scalar(select(Business.currency).where(Business.id == session.info["business_id"]))
     order = PurchaseOrder(number=_number(session, "PO"), supplier_id=supplier_id, warehouse_id=warehouse.id,
                           currency=currency, expected_date=expected_date, notes=(notes or "").strip() or None,
@@ -158,7 +164,8 @@ def send_purchase_order(session, order_id: int) -> PurchaseOrder:
     order = get_purchase_order(session, order_id)
     _require(order, ("draft",), "sent")
     if not order.lines:
-        raise UserError(f"purchase order {order.number} has no lines; add what to buy before sending it")
+        raise UserError(_("purchase order %(number)s has no lines; add what to buy before sending it",
+                          number=order.number))
     order.state, order.sent_at = "sent", utcnow()
     session.flush()
     return order
@@ -196,12 +203,12 @@ def receive_purchase_order(session, order_id: int, lines=None, *, supplier_refer
     problems = []
     for variant_id, qty in wanted:
         if variant_id not in outstanding:
-            problems.append(f"{names.get(variant_id, '#' + str(variant_id))} is not on this order")
+            problems.append(_("%(sku)s is not on this order", sku=names.get(variant_id, "#" + str(variant_id))))
         elif qty > outstanding[variant_id]:
-            problems.append(f"{names[variant_id]} received {stock.fmt(qty)}, only "
-                            f"{stock.fmt(outstanding[variant_id])} outstanding")
+            problems.append(_("%(sku)s received %(qty)s, only %(outstanding)s outstanding", sku=names[variant_id],
+                              qty=stock.fmt(qty), outstanding=stock.fmt(outstanding[variant_id])))
     if problems:
-        raise UserError(f"cannot receive {order.number}: {'; '.join(problems)}")
+        raise UserError(_("cannot receive %(number)s: %(problems)s", number=order.number, problems="; ".join(problems)))
     receipt = Receipt(number=_number(session, "GR"), order_id=order.id, warehouse_id=order.warehouse_id,
                       supplier_reference=(supplier_reference or "").strip() or None, user_id=stock.user_id(session))
     session.add(receipt)
@@ -250,7 +257,7 @@ def open_orders(session, state: str | None = None, limit: int = 100) -> list[Pur
 
 
 def purchase_state_label(order: PurchaseOrder) -> str:
-    return STATE_LABELS[order.state]
+    return str(STATE_LABELS[order.state])
 
 
 def as_of(value: datetime | None) -> str:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import and_, select, union
+from sqlalchemy.orm import aliased
 
 from addons.catalog import services as catalog
+from core.i18n import _
 from core.money import sum_of
 
 from . import stock
@@ -27,7 +29,7 @@ def set_reorder_point(session, warehouse_id: int, variant_id: int, min_qty, max_
     high = stock.quantity(max_qty, "max_qty")
     if high < low:
         from core.errors import UserError
-        raise UserError(f"max_qty {stock.fmt(high)} must be at least min_qty {stock.fmt(low)}")
+        raise UserError(_("max_qty %(high)s must be at least min_qty %(low)s", high=stock.fmt(high), low=stock.fmt(low)))
     point = session.scalar(select(ReorderPoint).where(ReorderPoint.warehouse_id == warehouse.id,
                                                       ReorderPoint.variant_id == variant_id))
     if point is None:
@@ -119,3 +121,21 @@ def draft_purchase_for_shortfall(session, variant_id: int, qty) -> PurchaseOrder
     order = _draft_for(session, offer.partner_id, warehouse.id, "shortfall")
     add_purchase_line(session, order.id, variant_id, max(qty, Decimal(offer.min_qty)))
     return order
+
+
+def low_stock(statement):
+    """``statement`` (a select or query of balances) narrowed to the low ones: available (on hand
+    less reserved) at or below the reorder point's minimum where the variant has one in that
+    warehouse, else at or below zero. The home page counts these and the Stock list's "Low stock"
+    filter lists them, through this one condition."""
+    # Two index-driven halves, not one condition over an outer join (which reads every balance):
+    # at or below zero is a range of the (business_id, on_hand - reserved) index; at or below a
+    # reorder point's minimum (never below zero) walks the business's points and looks each
+    # balance up by its unique key. The page or the count then fetches the balances by id.
+    empty, pointed = aliased(StockBalance), aliased(StockBalance)
+    at_zero = select(empty.id).where(empty.on_hand - empty.reserved <= 0)
+    below_point = (select(pointed.id).select_from(ReorderPoint)
+                   .join(pointed, and_(pointed.warehouse_id == ReorderPoint.warehouse_id,
+                                       pointed.variant_id == ReorderPoint.variant_id))
+                   .where(pointed.on_hand - pointed.reserved <= ReorderPoint.min_qty))
+    return statement.where(StockBalance.id.in_(union(at_zero, below_point)))

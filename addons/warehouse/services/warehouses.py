@@ -9,7 +9,9 @@ import re
 from sqlalchemy import select, update
 
 from addons.partners.services import EMAIL_RE
+from core.db import tx_cache
 from core.errors import UserError
+from core.i18n import _
 
 from ..models import WAREHOUSE_KINDS, StockBalance, Warehouse
 from .stock import fmt, get_warehouse, skus
@@ -23,26 +25,26 @@ def _clean(values: dict) -> dict:
     problems = []
     unknown = sorted(set(values) - set(FIELDS))
     if unknown:
-        problems.append(f"unknown field(s) {', '.join(unknown)}")
+        problems.append(_("unknown field(s) %(names)s", names=", ".join(unknown)))
     out = {k: (values.get(k).strip() if isinstance(values.get(k), str) else values.get(k)) for k in FIELDS}
     out["code"] = (out["code"] or "").upper()
     if not CODE_RE.match(out["code"]):
-        problems.append(f"code: {values.get('code')!r} must be 1-32 letters, digits, '-' or '_'")
+        problems.append(_("code: %(code)r must be 1-32 letters, digits, '-' or '_'", code=values.get("code")))
     if not out["name"]:
-        problems.append("name: required")
+        problems.append(_("name: required"))
     if out["kind"] not in WAREHOUSE_KINDS:
-        problems.append(f"kind: {out['kind']!r} must be one of {', '.join(WAREHOUSE_KINDS)}")
+        problems.append(_("kind: %(kind)r must be one of %(kinds)s", kind=out["kind"], kinds=", ".join(WAREHOUSE_KINDS)))
     if out["country"]:
         out["country"] = out["country"].upper()
         if len(out["country"]) != 2 or not out["country"].isalpha():
-            problems.append(f"country: {out['country']!r} is not a two-letter code")
+            problems.append(_("country: %(country)r is not a two-letter code", country=out["country"]))
     if out["email"] and not EMAIL_RE.match(out["email"]):
-        problems.append(f"email: {out['email']!r} is not an e-mail address")
+        problems.append(_("email: %(email)r is not an e-mail address", email=out["email"]))
     for key in ("street", "city", "region", "postal_code", "country", "contact_name", "phone", "email"):
         out[key] = out[key] or None
     out["active"] = True if out["active"] is None else bool(out["active"])
     if problems:
-        raise UserError("warehouse: " + "; ".join(problems))
+        raise UserError(_("warehouse: %(problems)s", problems="; ".join(problems)))
     return out
 
 
@@ -53,10 +55,11 @@ def create_warehouse(session, *, code: str, name: str, kind: str = "main", stree
                          postal_code=postal_code, country=country, contact_name=contact_name, phone=phone,
                          email=email, active=active))
     if session.scalar(select(Warehouse.id).where(Warehouse.code == values["code"])):
-        raise UserError(f"warehouse code {values['code']!r} is already used")
+        raise UserError(_("warehouse code %(code)r is already used", code=values["code"]))
     warehouse = Warehouse(**values)
     session.add(warehouse)
     session.flush()
+    tx_cache(session).pop("warehouse_default", None)  # the new one may be the default now
     return warehouse
 
 
@@ -67,10 +70,11 @@ def update_warehouse(session, warehouse_id: int, **fields) -> Warehouse:
     values = _clean(current)
     if values["code"] != warehouse.code and session.scalar(
             select(Warehouse.id).where(Warehouse.code == values["code"], Warehouse.id != warehouse.id)):
-        raise UserError(f"warehouse code {values['code']!r} is already used")
+        raise UserError(_("warehouse code %(code)r is already used", code=values["code"]))
     for key, value in values.items():
         setattr(warehouse, key, value)
     session.flush()
+    tx_cache(session).pop("warehouse_default", None)  # kind or active may have changed
     return warehouse
 
 
@@ -88,9 +92,10 @@ def set_allow_negative_stock(session, allow: bool) -> None:
                               .limit(20)).all()
         if bad:
             names = skus(session, [b[0] for b in bad])
-            listed = "; ".join(f"{names[v]} in {code}: on hand {fmt(o)}, reserved {fmt(r)}" for v, o, r, code in bad)
-            raise UserError(f"cannot forbid negative stock while these balances are negative or over-reserved: "
-                            f"{listed}")
+            listed = "; ".join(_("%(sku)s in %(code)s: on hand %(on_hand)s, reserved %(reserved)s", sku=names[v], code=code,
+                                 on_hand=fmt(o), reserved=fmt(r)) for v, o, r, code in bad)
+            raise UserError(_("cannot forbid negative stock while these balances are negative or over-reserved: "
+                              "%(balances)s", balances=listed))
     runtime = current()
     set_settings(session, runtime.registry, "warehouse", {"allow_negative_stock": bool(allow)},
                  runtime.config["SECRET_KEY"])

@@ -17,7 +17,8 @@ D = Decimal
 SCREENS = ["partners_partner", "catalog_product", "catalog_variant", "catalog_category", "catalog_brand",
            "catalog_tax_class", "catalog_price_list", "catalog_price_list_item", "warehouse_warehouse",
            "warehouse_stock_balance", "warehouse_stock_move", "warehouse_purchase_order", "warehouse_stock_count",
-           "warehouse_reorder_point", "warehouse_supplier_product"]
+           "warehouse_reorder_point", "warehouse_supplier_product", "warehouse_receipt", "warehouse_stock_transfer",
+           "warehouse_transfer"]
 
 
 def business(runtime, shop):

@@ -164,3 +164,25 @@ def test_tenancy_other_business_cannot_touch_stock(runtime, shop, make_business)
         with runtime.transaction(other.id) as session:
             wh.reserve(session, mine.id, [(shop.variants["SKU-1"], D(1))], "x")
     assert level(runtime, shop, "SKU-1") == (D(3), D(0))
+
+
+def test_a_reservation_that_succeeds_reads_no_variant_and_no_setting(runtime, shop):
+    """The confirmation of every order reserves: on the path that succeeds the guarded UPDATE's
+    own rows stand for the variants, and the negative-stock setting matters only when short."""
+    from sqlalchemy import event
+    put(runtime, shop, "SKU-1", 5)
+    put(runtime, shop, "SKU-2", 5)
+    seen = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+    with runtime.transaction(shop.business_id) as session:
+        wh.get_warehouse(session, shop.main)
+        event.listen(runtime.db.engine, "before_cursor_execute", record)
+        try:
+            wh.reserve(session, shop.main, [(shop.variants["SKU-1"], D(2)), (shop.variants["SKU-2"], D(1))], "SO-9")
+        finally:
+            event.remove(runtime.db.engine, "before_cursor_execute", record)
+    assert [s for s in seen if "catalog_variant" in s or "core_setting" in s] == []
+    assert any("warehouse_stock_balance" in s for s in seen) and any("warehouse_stock_move" in s for s in seen)
+    assert level(runtime, shop, "SKU-1") == (D(5), D(2)) and level(runtime, shop, "SKU-2") == (D(5), D(1))
