@@ -3,7 +3,8 @@
 Imports go one way, down this picture; nothing imports upwards, not even inside a
 function (``tests/addons/einvoice/test_layers.py`` checks it):
 
-    admin  page  forms  cli  jobs  events  demo  thin callers: screens (page: the document page), commands, jobs, handlers
+    admin  page  forms  cli  jobs  events  demo  dashboard  thin callers: screens (page: the document page), commands,
+                                                            jobs, handlers, home-page tiles
                         |
     services/    documents  issue  numbering  orders  corrections  submission  sending  enable
                         |

@@ -14,25 +14,36 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
+from markupsafe import Markup, escape
 from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from core.admin import SecureModelView, SecureView, run_service
 from core.admin_document import extend_document
 from core.errors import UserError
 from core.formatting import register_labels
+from addons.sales.models import Order
+from core.i18n import LANGUAGE_NAMES, _, _l, in_language, ngettext
 from core.models import OutboxJob
 from core.web.context import current_business_id, current_runtime, db
 
 from . import providers
 from .forms import parse_buyer, parse_lines
-from .models import (DOC_TYPE_LABELS, DOC_TYPES, STATES, SUBMISSION_STATES, Delivery, Document, ProviderConfig,
-                     Series, Submission)
+from .models import (DELIVERY_STATE_LABELS, DOC_TYPE_LABELS, DOC_TYPES, PAYMENT_METHODS, STATE_LABELS, STATES,
+                     SUBMISSION_ACTION_LABELS, SUBMISSION_STATE_LABELS, SUBMISSION_STATES, Delivery, Document,
+                     ProviderConfig, Series, Submission)
 from .page import FiscalDocument, order_actions, order_links
 from .services import corrections, documents, issue, numbering, sending, submission
+from .services import orders as orders_service
 from .services.return_credits import pending_text
 
 TEMPLATES = Path(__file__).parent / "templates"
+# What the flash says after an action on one document ({doc} is its number).
+DONE = {"issue": _l("{doc} issued."), "send": _l("{doc} sent to the buyer."), "resend": _l("{doc} sent again."),
+        "paid": _l("{doc} marked paid."), "cancel": _l("{doc} cancelled with a full credit note."),
+        "credit": _l("Credit note drafted for {doc}."), "replace": _l("Replacement drafted for {doc}."),
+        "adjust": _l("Adjustment drafted for {doc}."), "delete": _l("{doc} deleted."),
+        "submit": _l("{doc} submitted to the provider again.")}
 
 
 def _choices(values, labels=None):
@@ -47,10 +58,33 @@ def _date(value, label):
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise UserError(f"{label}: {value!r} is not a date (YYYY-MM-DD)") from None
+        raise UserError(_("%(field)s: %(value)s is not a date (YYYY-MM-DD)", field=label, value=repr(value))) from None
 
 
 register_labels("document_type", DOC_TYPE_LABELS)
+register_labels("einvoice_state", STATE_LABELS)
+register_labels("submission_state", SUBMISSION_STATE_LABELS)
+register_labels("submission_action", SUBMISSION_ACTION_LABELS)
+register_labels("delivery_status", DELIVERY_STATE_LABELS)
+
+# The labels and help texts of addon.toml's settings, for the catalog: the settings screen translates
+# them through it (tests/addons/einvoice/test_translations.py checks this list against the manifest).
+SETTING_TEXTS = (
+    _l("Issue automatically when an order is paid"), _l("Invoice type issued automatically"), _l("Tax rounding"),
+    _l("line: tax rounded on each line then added; total: tax computed once per rate on the taxable base"),
+    _l("E-invoice provider"), _l("Code of the provider used when no provider is configured for a document type"),
+    _l("Corrections need the buyer's agreement"), _l("Always required in Vietnam for adjustments and replacements"),
+    _l("Store UBL XML at issue"), _l("Render the PDF when issuing"),
+    _l("Off: the PDF is rendered once, later (bulk issue)"), _l("Attach the XML to e-mails"),
+    _l("Reply-to address of document e-mails"), _l("Seller city"), _l("Seller postal code"), _l("Bank name"),
+    _l("Bank account (IBAN)"), _l("BIC"), _l("Peppol address"),
+    _l("scheme:identifier, e.g. 0088:8935012345678 (a GLN); EU sellers with a VAT number need none"),
+    _l("Default payment term (days)"),
+    _l("Due date of a document with an amount due and no due date or terms: issue date + days (0: on receipt)"),
+    _l("Credit the invoice when a return is received"),
+    _l("Issue a credit note for the returned lines; off: the order shows the invoice as not yet corrected"),
+    _l("Offline (export files for manual upload)"),
+)
 STATE_COLOURS = {"draft": "info", "issued": "primary", "sent": "primary", "delivered": "warning",
                  "paid": "success", "cancelled": "secondary", "pending": "info", "sending": "warning",
                  "accepted": "success", "rejected": "danger", "unknown": "warning"}
@@ -63,33 +97,27 @@ class DocumentView(FiscalDocument, SecureModelView):
     list_template = "einvoice/web/document_list.html"
     column_list = ("display_number", "type", "state", "issue_date", "buyer_name", "buyer_country", "total",
                    "created_at")
-    column_labels = {"display_number": "Number", "buyer_name": "Buyer", "buyer_country": "Country", "state": "Status"}
-    column_formatters = {"display_number": lambda v, c, m, n: m.display_number or f"draft #{m.id}"}
+    column_labels = {"display_number": _l("Number"), "type": _l("Type"), "state": _l("Status"),
+                     "issue_date": _l("Issue date"), "buyer_name": _l("Buyer"), "buyer_country": _l("Country"),
+                     "total": _l("Total"), "created_at": _l("Created"), "series": _l("Series")}
+    column_formatters = {"display_number": lambda v, c, m, n: m.label}
     code_columns = {"type": "document_type"}
     status_column, status_kind, status_colours = "state", "einvoice_state", STATE_COLOURS
     column_default_sort = ("created_at", True)
     column_sortable_list = ("created_at", "issue_date", "display_number", "buyer_name")  # each indexed
     column_filters = (
-        FilterEqual(Document.state, "State", options=_choices(STATES)),
-        FilterEqual(Document.type, "Type", options=_choices(DOC_TYPES, DOC_TYPE_LABELS)),
-        FilterEqual(Document.series, "Series"),
-        DateBetweenFilter(Document.issue_date, "Issue date"),
-        FilterEqual(Document.buyer_name, "Buyer"),
+        FilterEqual(Document.state, _l("State"), options=_choices(STATES, STATE_LABELS)),
+        FilterEqual(Document.type, _l("Type"), options=_choices(DOC_TYPES, DOC_TYPE_LABELS)),
+        FilterEqual(Document.series, _l("Series")),
+        DateBetweenFilter(Document.issue_date, _l("Issue date")),
+        FilterEqual(Document.buyer_name, _l("Buyer")),
     )
     column_searchable_list = ("display_number", "buyer_name")
+    exact_search = True
     column_details_exclude_list = ("pdf", "xml")
 
     def search_placeholder(self):
-        return "Number or buyer name (exact)"
-
-    def _apply_search(self, query, count_query, joins, count_joins, search):
-        term = search.strip()
-        if term:
-            cond = or_(Document.display_number == term, Document.buyer_name == term)
-            query = query.filter(cond)
-            if count_query is not None:
-                count_query = count_query.filter(cond)
-        return query, count_query, joins, count_joins
+        return _("Number or buyer name (exact)")
 
     def _require(self, action_name):
         if not self.allowed(action_name):
@@ -113,13 +141,14 @@ class DocumentView(FiscalDocument, SecureModelView):
                 return documents.create_document(
                     session, type=form.get("type", ""), buyer=parse_buyer(form), lines=parse_lines(form.get("lines")),
                     currency=form.get("currency") or None, language=form.get("language") or None,
-                    due_date=_date(form.get("due_date"), "due date"), payment_terms=form.get("payment_terms", ""),
+                    due_date=_date(form.get("due_date"), _("due date")), payment_terms=form.get("payment_terms", ""),
                     customer_po=form.get("customer_po") or None,
                     payment_method=form.get("payment_method") or "bank_transfer", notes=form.get("notes", ""))
-            done, doc = run_service(make, "draft created")
+            done, doc = run_service(make, _("Draft created."))
             if done:
                 return self._back(doc.id)
-        return self.render("einvoice/web/document_new.html", types=DOC_TYPES, labels=DOC_TYPE_LABELS, form=form)
+        return self.render("einvoice/web/document_new.html", types=DOC_TYPES, labels=DOC_TYPE_LABELS, form=form,
+                           languages=LANGUAGE_NAMES, payment_methods=PAYMENT_METHODS)
 
     # ------------------------------------------------------------ one-document actions
     @expose("/act/", methods=("POST",))
@@ -130,10 +159,10 @@ class DocumentView(FiscalDocument, SecureModelView):
         reason = form.get("reason", "")
         def agreement():  # read inside the service call, so a bad date is flashed like any UserError
             return dict(agreement_ref=form.get("agreement_ref") or None,
-                        agreement_date=_date(form.get("agreement_date"), "agreement date"))
+                        agreement_date=_date(form.get("agreement_date"), _("agreement date")))
         calls = {
             "issue": ("issue", lambda s: issue.issue_document(s, doc.id,
-                                                                 issue_date=_date(form.get("issue_date"), "issue date"))),
+                                                                 issue_date=_date(form.get("issue_date"), _("issue date")))),
             "send": ("send", lambda s: sending.send_document(s, doc.id, to=form.get("to") or None)),
             "resend": ("send", lambda s: sending.send_document(s, doc.id, to=form.get("to") or None, resend=True)),
             "paid": ("edit", lambda s: documents.mark_paid(s, doc.id)),
@@ -148,10 +177,10 @@ class DocumentView(FiscalDocument, SecureModelView):
             "submit": ("issue", lambda s: submission.resubmit(s, doc.id)),
         }
         if name not in calls:
-            flash(f"unknown action {name!r}", "error")
+            flash(_("Unknown action %(name)s.", name=repr(name)), "error")
             return self._back(doc.id)
         self._require(calls[name][0])
-        done, result = run_service(calls[name][1], f"{doc.label}: {name} done")
+        done, result = run_service(calls[name][1], DONE.get(name, _l("Done.")).format(doc=doc.label))
         if name == "delete" and done:
             return redirect(url_for(".index_view"))
         if isinstance(result, Document) and result.id != doc.id:
@@ -180,7 +209,7 @@ class DocumentView(FiscalDocument, SecureModelView):
                         headers={"Content-Disposition": f'attachment; filename="{doc.display_number}.xml"'})
 
     # ------------------------------------------------------------ bulk
-    def _enqueue_each(self, ids, actor, verb, **extra):
+    def _enqueue_each(self, ids, actor, **extra) -> bool:
         from core.jobs import enqueue
         session = db()
         try:
@@ -189,19 +218,29 @@ class DocumentView(FiscalDocument, SecureModelView):
             session.commit()
         except UserError as exc:
             session.rollback()
-            flash(f"nothing {verb}: {exc}", "error")
-            return
-        flash(f"{len(ids)} document(s) queued to be {verb}; follow them under E-invoice > Bulk progress", "success")
+            flash(_("Nothing was queued: %(error)s", error=exc), "error")
+            return False
+        return True
 
-    @action("bulk_issue", "Issue", "Issue the selected drafts (numbers are given in the background)?")
+    @action("bulk_issue", _l("Issue"), _l("Issue the selected drafts (numbers are given in the background)?"))
     def action_bulk_issue(self, ids):
         self._require("issue")
-        self._enqueue_each(ids, "einvoice.issue_document", "issued")
+        if self._enqueue_each(ids, "einvoice.issue_document"):
+            flash(ngettext("%(num)d document queued to be issued; follow it under Invoicing › Bulk invoicing "
+                           "progress.",
+                           "%(num)d documents queued to be issued; follow them under Invoicing › Bulk invoicing "
+                           "progress.",
+                           len(ids)), "success")
 
-    @action("bulk_send", "Send", "E-mail the selected documents to their buyers?")
+    @action("bulk_send", _l("Send"), _l("E-mail the selected documents to their buyers?"))
     def action_bulk_send(self, ids):
         self._require("send")
-        self._enqueue_each(ids, "einvoice.send_document", "sent")
+        if self._enqueue_each(ids, "einvoice.send_document"):
+            flash(ngettext("%(num)d document queued to be sent; follow it under Invoicing › Bulk invoicing "
+                           "progress.",
+                           "%(num)d documents queued to be sent; follow them under Invoicing › Bulk invoicing "
+                           "progress.",
+                           len(ids)), "success")
 
 
 
@@ -210,6 +249,8 @@ class SeriesView(SecureModelView):
     permission = "einvoice.series"
     allow_delete = False  # numbers refer to it; deactivate instead
     column_list = ("code", "doc_type", "name", "number_format", "active")
+    column_labels = {"code": _l("Code"), "doc_type": _l("Document type"), "name": _l("Name"),
+                     "number_format": _l("Number format"), "active": _l("Active")}
     code_columns = {"doc_type": "document_type"}
     form_columns = ("doc_type", "code", "name", "number_format", "active")
     form_choices = {"doc_type": _choices(DOC_TYPES, DOC_TYPE_LABELS)}
@@ -242,20 +283,28 @@ class SubmissionView(SecureModelView):
     allow_create = allow_edit = allow_delete = False
     column_list = ("created_at", "document", "provider", "action", "state", "authority_code", "reason", "attempts",
                    "last_error")
+    column_labels = {"created_at": _l("Created"), "document": _l("Document"), "provider": _l("Provider"),
+                     "action": _l("Action"), "state": _l("State"), "authority_code": _l("Authority code"),
+                     "reason": _l("Reason"), "attempts": _l("Attempts"), "last_error": _l("Last error")}
+    code_columns = {"action": "submission_action"}
     status_column, status_kind, status_colours = "state", "submission_state", STATE_COLOURS
     column_default_sort = ("created_at", True)
     column_sortable_list = ("created_at",)
-    column_filters = (FilterEqual(Submission.state, "State", options=_choices(SUBMISSION_STATES)),)
+    column_filters = (FilterEqual(Submission.state, _l("State"), options=_choices(SUBMISSION_STATES,
+                                                                               SUBMISSION_STATE_LABELS)),)
 
-    @action("recheck", "Look up again", "Look the selected unknown submissions up at the provider now?")
+    @action("recheck", _l("Look up again"), _l("Look the selected unknown submissions up at the provider now?"))
     def action_recheck(self, ids):
-        run_service(lambda s: [submission.recheck(s, int(i)) for i in ids], f"{len(ids)} submission(s) queued for lookup")
+        run_service(lambda s: [submission.recheck(s, int(i)) for i in ids],
+                    ngettext("%(num)d submission queued for lookup.", "%(num)d submissions queued for lookup.",
+                             len(ids)))
 
 
 class ProviderConfigView(SecureModelView):
     addon = "einvoice"
     permission = "einvoice.provider"
     column_list = ("doc_type", "provider", "active")
+    column_labels = {"doc_type": _l("Document type"), "provider": _l("Provider"), "active": _l("Active")}
     code_columns = {"doc_type": "document_type"}
     form_columns = ("doc_type", "provider", "active")
     form_choices = {"doc_type": _choices(DOC_TYPES, DOC_TYPE_LABELS)}
@@ -263,8 +312,18 @@ class ProviderConfigView(SecureModelView):
     def on_model_change(self, form, model, is_created):
         known = providers.registered(current_runtime())
         if model.provider not in known:
-            raise UserError(f"provider {model.provider!r} is not installed (installed: {', '.join(sorted(known))})")
+            raise UserError(_("provider %(code)s is not installed (installed: %(known)s)", code=repr(model.provider),
+                              known=", ".join(sorted(known))))
         model.doc_type = model.doc_type or None
+
+
+JOB_LABELS = {"einvoice.issue_document": _l("Issue a document"), "einvoice.send_document": _l("E-mail a document"),
+              "einvoice.issue_for_order": _l("Issue an order's document"), "einvoice.submit": _l("Submit to the provider"),
+              "einvoice.credit_return": _l("Credit a return"), "einvoice.fetch_status": _l("Fetch a submission's status"),
+              "einvoice.pull_status": _l("Pull submission statuses"),
+              "einvoice.recheck_unknown": _l("Look up unknown submissions"), "einvoice.render_pdf": _l("Render a PDF")}
+JOB_STATE_LABELS = {"pending": _l("Pending"), "running": _l("Running"), "done": _l("Done"), "failed": _l("Failed"),
+                    "dead": _l("Gave up"), "skipped": _l("Skipped")}
 
 
 class BulkProgressView(SecureView):
@@ -283,7 +342,8 @@ class BulkProgressView(SecureView):
                                                       OutboxJob.actor.startswith("einvoice."),
                                                       OutboxJob.state.in_(("failed", "dead")))
                               .order_by(OutboxJob.id.desc()).limit(50)).all()
-        return self.render("einvoice/web/progress.html", rows=rows, failed=failed)
+        return self.render("einvoice/web/progress.html", rows=rows, failed=failed, job_labels=JOB_LABELS,
+                           job_states=JOB_STATE_LABELS)
 
 
 # ---------------------------------------------------------------- public: the buyer confirms receipt
@@ -293,28 +353,38 @@ public = Blueprint("einvoice_public", __name__, template_folder=str(TEMPLATES))
 
 @public.route("/einvoice/confirm/<token>", methods=("GET", "POST"))
 def confirm_receipt(token):
-    """GET shows the document and a button; POST records the confirmation (link scanners only GET)."""
+    """GET shows the document and a button; POST records the confirmation (link scanners only GET).
+
+    The page speaks the language the document was sent in (the buyer's), not the browser's: a
+    link that cannot be read (forged, expired) has no language and answers in the browser's.
+    """
     runtime = current_runtime()
     try:
         business_id, delivery_id = sending.read_token(runtime, token)
     except UserError as exc:
-        return render_template("einvoice/web/confirm.html", error=str(exc)), 400
-    if request.method == "POST":
-        try:
-            with runtime.transaction(business_id) as session:
-                doc = sending.confirm_receipt(session, delivery_id)
-                number = doc.display_number
-        except UserError as exc:
-            return render_template("einvoice/web/confirm.html", error=str(exc)), 400
-        return render_template("einvoice/web/confirm.html", confirmed=True, number=number)
+        return _confirm_page(None, error=str(exc)), 400
     with runtime.session(business_id) as session:
         delivery = session.scalar(select(Delivery).where(Delivery.id == delivery_id))
-        if delivery is None:
-            return render_template("einvoice/web/confirm.html", error="this confirmation link is not valid"), 400
-        doc = documents.get_document(session, delivery.document_id, lines=False)
-        info = {"number": doc.display_number, "seller": doc.seller.get("legal_name"), "total": doc.total,
-                "currency": doc.currency, "confirmed": delivery.confirmed_at is not None}
-    return render_template("einvoice/web/confirm.html", info=info, token=token)
+        language = delivery.language if delivery is not None else None
+    if delivery is None:
+        return _confirm_page(None, error=_("This confirmation link is not valid.")), 400
+    with in_language(language):
+        if request.method == "POST":
+            try:
+                with runtime.transaction(business_id) as session:
+                    number = sending.confirm_receipt(session, delivery_id).display_number
+            except UserError as exc:
+                return _confirm_page(language, error=str(exc)), 400
+            return _confirm_page(language, confirmed=True, number=number)
+        with runtime.session(business_id) as session:
+            doc = documents.get_document(session, delivery.document_id, lines=False)
+            info = {"number": doc.display_number, "seller": doc.seller.get("legal_name"), "total": doc.total,
+                    "currency": doc.currency, "confirmed": delivery.confirmed_at is not None}
+        return _confirm_page(language, info=info, token=token)
+
+
+def _confirm_page(language, **context):
+    return render_template("einvoice/web/confirm.html", page_language=language, **context)
 
 
 def order_notices(session, order) -> list[str]:
@@ -322,15 +392,44 @@ def order_notices(session, order) -> list[str]:
     return [text] if text else []
 
 
+class OrdersToInvoiceView(SecureModelView):
+    """Sales orders that still need an invoice (services.orders.to_invoice): the home page's tile links
+    here; each number opens the order's page, where *Create invoice* is."""
+    addon = "einvoice"
+    permission = "einvoice.document"
+    allow_create = allow_edit = allow_delete = allow_details = allow_export = False
+    column_list = ("number", "created_at", "partner", "state", "payment_status", "total")
+    column_labels = {"partner": _l("Customer"), "state": _l("Status"), "payment_status": _l("Payment")}
+    code_columns = {"payment_status": "payment_status"}
+    status_column, status_kind = "state", "order_state"
+    column_default_sort = ("created_at", True)
+    column_sortable_list = ("created_at",)
+    column_formatters = {"number": lambda view, context, order, name: Markup(
+        f'<a href="{escape(url_for("sales_order.details_view", id=order.id))}">{escape(order.number)}</a>')}
+
+    def get_query(self):
+        return super().get_query().filter(orders_service.to_invoice())
+
+    def get_count_query(self):
+        return super().get_count_query().filter(orders_service.to_invoice())
+
+
 def register(admin, ctx):
     app = getattr(admin, "app", None)
     if app is not None and "einvoice_public" not in app.blueprints:
         app.register_blueprint(public)
-    admin.add_view(DocumentView(Document, ctx.session, name="Documents", endpoint="einvoice_document"))
+    admin.add_view(DocumentView(Document, ctx.session, name=_l("Invoices and receipts"),
+                                endpoint="einvoice_document"), menu="invoicing")
     # The order's page (sales) also says when a return left its invoice uncorrected; sales does not import einvoice.
     extend_document(admin, "sales_order", "einvoice", links=order_links, actions=order_actions, notices=order_notices)
-    admin.add_view(SeriesView(Series, ctx.session, name="Series", endpoint="einvoice_series"))
-    admin.add_view(GapReportView(name="Gap report", endpoint="einvoice_gaps"))
-    admin.add_view(SubmissionView(Submission, ctx.session, name="Submissions", endpoint="einvoice_submission"))
-    admin.add_view(ProviderConfigView(ProviderConfig, ctx.session, name="Providers", endpoint="einvoice_provider"))
-    admin.add_view(BulkProgressView(name="Bulk progress", endpoint="einvoice_progress"))
+    admin.add_view(OrdersToInvoiceView(Order, ctx.session, name=_l("Orders to invoice"),
+                                       endpoint="einvoice_to_invoice"), menu="invoicing")
+    admin.add_view(SeriesView(Series, ctx.session, name=_l("Invoice numbering series"),
+                              endpoint="einvoice_series"), menu="settings")
+    admin.add_view(GapReportView(name=_l("Numbering gap report"), endpoint="einvoice_gaps"), menu="invoicing")
+    admin.add_view(SubmissionView(Submission, ctx.session, name=_l("Tax authority submissions"),
+                                  endpoint="einvoice_submission"), menu="invoicing")
+    admin.add_view(ProviderConfigView(ProviderConfig, ctx.session, name=_l("E-invoice providers"),
+                                      endpoint="einvoice_provider"), menu="settings")
+    admin.add_view(BulkProgressView(name=_l("Bulk invoicing progress"), endpoint="einvoice_progress"),
+                   menu="invoicing")

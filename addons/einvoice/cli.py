@@ -138,17 +138,40 @@ def gaps(cli, series):
         raise CliError("gaps found (see above)")
 
 
+EXPORT_KIND = "einvoice_export"
+
+
+def exporters(runtime) -> dict:
+    """Formats other addons add to ``einvoice export``: ``[[providers]] kind = "einvoice_export"``, code = the
+    format, target = ``fn(session, folder, *, number, since) -> [{"number", "file", "bytes", ...}]``."""
+    return {code: (addon, fn) for (kind, code), (addon, fn, _label) in runtime.registry.providers.items()
+            if kind == EXPORT_KIND}
+
+
 @group.command("export")
-@click.option("--format", "fmt", type=click.Choice(["ubl"]), required=True)
+@click.option("--format", "fmt", required=True,
+              help="ubl (UBL 2.1), or a format an enabled addon registers (cfdi with einvoice_mx).")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False))
 @click.option("--number", default=None, help="One document; default: every issued invoice and credit note.")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
 @business_command
 def export(cli, fmt, out, number, since):
-    """Write UBL 2.1 XML files: the stored XML of issued documents (built now if none was stored)."""
+    """Write XML files: UBL 2.1 (the stored XML of issued documents, built now if none was stored), or an addon's."""
+    from core.addons.state import enabled_addons
     from .rendering.ubl import build_ubl
+    extra = exporters(cli.runtime)
+    if fmt != "ubl" and fmt not in extra:
+        raise CliError(f"--format {fmt!r}: one of {', '.join(['ubl', *sorted(extra)])}")
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
+    if fmt in extra:
+        addon, fn = extra[fmt]
+        with cli.session() as session:
+            if addon not in enabled_addons(session, cli.business_id):
+                raise CliError(f"--format {fmt}: the addon '{addon}' is not enabled for this business")
+            written = fn(session, folder, number=number, since=since.date() if since else None)
+        cli.emit(written, columns=["number", "file", "bytes"])
+        return
     written = []
     with cli.session() as session:
         if number:

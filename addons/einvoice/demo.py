@@ -7,6 +7,7 @@ receipt for people. Where
 the paid orders miss one of the showcase countries, a hand-made invoice with
 free lines covers it. A few documents are e-mailed (through the mail outbox)
 and one is cancelled by a credit note, so every screen has something to show.
+Auto-issue is switched on last: paying an order afterwards issues and e-mails its invoice.
 """
 from __future__ import annotations
 
@@ -56,10 +57,21 @@ def load(session, business_id, rng) -> dict:
     issued += _showcase_invoices(session, business.country, {d.buyer_country for d in issued}, today, rng)
     sent = _send_some(session, issued[-6:])
     cancelled = _cancel_one(session, issued, today)
+    _auto_issue(session, business.country)
     session.flush()
     total = session.scalar(select(Document.id).order_by(Document.id.desc()).limit(1))
     return {"documents": len(issued) + (1 if cancelled else 0), "countries": sorted({d.buyer_country for d in issued}),
             "sent": sent, "last_id": total, "amount": str(sum((d.total for d in issued), Decimal(0)))}
+
+
+def _auto_issue(session, seller_country: str) -> None:
+    """From now on, paying one of the demo's orders issues its invoice and e-mails it (a job): the
+    newcomer's order -> confirm -> pay -> invoice -> e-mail needs no extra click. Set last, so the
+    documents made above stay the hand-picked ones."""
+    runtime = documents.runtime_of(session)
+    set_settings(session, runtime.registry, "einvoice",
+                 {"auto_issue": "invoice", "invoice_type": "vat_invoice" if seller_country == "VN" else "sales_invoice"},
+                 runtime.config["SECRET_KEY"])
 
 
 def _vietnamese_template_series(session) -> None:

@@ -21,8 +21,9 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from core.errors import UserError
+from core.i18n import _, _l
 
-from .models import LIFECYCLE_COLUMNS, STATE_RANK, WRITE_ONCE_COLUMNS, Document, DocumentLine
+from .models import LIFECYCLE_COLUMNS, STATE_RANK, WRITE_ONCE_COLUMNS, Document, DocumentLine, state_word
 
 
 class ImmutableDocumentError(UserError):
@@ -51,7 +52,7 @@ def _guard_issued(session, _flush_context, _instances):
             _check_line(session, obj, "changed")
     for obj in session.deleted:
         if isinstance(obj, Document) and _old_value(obj, "state") != "draft":
-            raise ImmutableDocumentError(f"{obj}: an issued document cannot be deleted; issue a credit note")
+            raise ImmutableDocumentError(_("%(doc)s: an issued document cannot be deleted; issue a credit note", doc=obj))
         if isinstance(obj, DocumentLine):
             _check_line(session, obj, "deleted")
     for obj in session.new:
@@ -72,10 +73,17 @@ def _check_document_update(doc: Document):
             continue
         frozen.append(key)
     if frozen:
-        raise ImmutableDocumentError(f"{doc.label}: an issued document cannot be changed ({', '.join(frozen)}); "
-                                     f"issue a credit note, an adjustment or a replacement instead")
+        raise ImmutableDocumentError(_("%(doc)s: an issued document cannot be changed (%(columns)s); issue a "
+                                       "credit note, an adjustment or a replacement instead", doc=doc.label,
+                                       columns=", ".join(frozen)))
     if _changed(doc, "state") and STATE_RANK[doc.state] < STATE_RANK[old_state]:
-        raise ImmutableDocumentError(f"{doc.label}: state cannot go back from {old_state} to {doc.state}")
+        raise ImmutableDocumentError(_("%(doc)s: state cannot go back from %(old)s to %(new)s", doc=doc.label,
+                                       old=state_word(old_state), new=state_word(doc.state)))
+
+
+LINE_REFUSALS = {"changed": _l("{doc}: lines of an issued document cannot be changed"),
+                 "deleted": _l("{doc}: lines of an issued document cannot be deleted"),
+                 "added": _l("{doc}: lines of an issued document cannot be added")}
 
 
 def _check_line(session, line: DocumentLine, verb: str):
@@ -83,7 +91,7 @@ def _check_line(session, line: DocumentLine, verb: str):
     if doc is None and line.document_id is not None:
         doc = session.get(Document, line.document_id)
     if doc is not None and _old_value(doc, "state") != "draft":
-        raise ImmutableDocumentError(f"{doc.label}: lines of an issued document cannot be {verb}")
+        raise ImmutableDocumentError(LINE_REFUSALS[verb].format(doc=doc.label))
 
 
 # ---------------------------------------------------------------- triggers
@@ -122,7 +130,7 @@ def drop_ddl(dialect: str) -> list[str]:
              "einvoice_line_no_update", "einvoice_line_no_delete")]
 
 
-JSON_COLUMNS = ("seller", "buyer")  # PostgreSQL's json type has no equality operator: compare the text
+JSON_COLUMNS = ("seller", "buyer", "tax_lines")  # PostgreSQL's json type has no equality operator: compare the text
 
 
 def _postgresql(columns):

@@ -18,26 +18,42 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.audit import Audited
 from core.db import Base, BusinessScoped, TimestampMixin, utcnow
+from core.i18n import _, _l
 from core.money import EXCHANGE_RATE, PERCENT, TAX_RATE, Amount, Quantity, Rate, scaled_check
 
 from .totals import tax_breakdown
 
 DOC_TYPES = ("vat_invoice", "sales_invoice", "credit_note", "adjustment_invoice", "replacement_invoice",
              "receipt")
-DOC_TYPE_LABELS = {"vat_invoice": "VAT invoice", "sales_invoice": "Sales invoice", "credit_note": "Credit note",
-                   "adjustment_invoice": "Adjustment invoice", "replacement_invoice": "Replacement invoice",
-                   "receipt": "Receipt"}
+DOC_TYPE_LABELS = {"vat_invoice": _l("VAT invoice"), "sales_invoice": _l("Sales invoice"),
+                   "credit_note": _l("Credit note"), "adjustment_invoice": _l("Adjustment invoice"),
+                   "replacement_invoice": _l("Replacement invoice"), "receipt": _l("Receipt")}
 CORRECTION_TYPES = ("credit_note", "adjustment_invoice", "replacement_invoice")
 STATES = ("draft", "issued", "sent", "delivered", "paid", "cancelled")
 # States only move to a higher rank; "cancelled" is reached only by issuing a
 # cancelling document (a full credit note or a replacement), see services.
 STATE_RANK = {state: rank for rank, state in enumerate(STATES)}
-LANGUAGES = ("en", "ko", "vi", "zh", "ru", "es")
 PAYMENT_METHODS = ("cash", "card", "bank_transfer", "cod", "e_wallet")
 TAX_CATEGORIES = ("S", "Z", "E", "AE", "K", "G", "O", "L", "M")
 SUBMISSION_STATES = ("pending", "sending", "accepted", "rejected", "unknown")
 SUBMISSION_ACTIONS = ("submit", "cancel", "replace", "adjust")
 DELIVERY_STATES = ("queued", "sent", "failed", "confirmed")
+# What the screens call the codes above (registered with core.formatting by admin.py).
+STATE_LABELS = {"draft": _l("Draft"), "issued": _l("Issued"), "sent": _l("Sent"), "delivered": _l("Delivered"),
+                "paid": _l("Paid"), "cancelled": _l("Cancelled")}
+SUBMISSION_STATE_LABELS = {"pending": _l("Pending"), "sending": _l("Sending"), "accepted": _l("Accepted"),
+                           "rejected": _l("Rejected"), "unknown": _l("Unknown")}
+SUBMISSION_ACTION_LABELS = {"submit": _l("Submit"), "cancel": _l("Cancel"), "replace": _l("Replace"),
+                            "adjust": _l("Adjust")}
+
+
+def state_word(state: str) -> str:
+    """A document state as a word inside a sentence, in the reader's language ("INV-1 is issued")."""
+    return str(STATE_LABELS.get(state, state)).lower()
+
+
+DELIVERY_STATE_LABELS = {"queued": _l("Queued"), "sent": _l("Sent"), "failed": _l("Failed"),
+                         "confirmed": _l("Confirmed")}
 
 ORDER_DOC_WHERE = text("order_id IS NOT NULL AND state <> 'cancelled' "
                        "AND type IN ('vat_invoice', 'sales_invoice', 'receipt')")
@@ -124,6 +140,10 @@ class Document(Audited, BusinessScoped, TimestampMixin, Base):
     tax_total: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
     total: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
     rounding: Mapped[str] = mapped_column(String(8), default="line")
+    # The tax lines of a regime whose taxes are not one VAT rate per line (Mexico: IEPS, IVA on
+    # base + IEPS, ISR and IVA withheld as negative lines), frozen at issue; None = the VAT breakdown.
+    # Written by ``totals.recompute`` from a registered tax regime (see ``totals.register_tax_regime``).
+    tax_lines: Mapped[list | None] = mapped_column(JSON)
     # Frozen like ``rounding``: unit prices include the tax (the order's flag), so totals are computed
     # the way the order computed what the customer was charged; corrections keep the original's.
     prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -148,7 +168,7 @@ class Document(Audited, BusinessScoped, TimestampMixin, Base):
 
     @property
     def label(self) -> str:
-        return self.display_number or f"draft #{self.id}"
+        return self.display_number or _("draft #%(id)s", id=self.id)
 
     @property
     def taxes(self) -> list[dict]:

@@ -7,17 +7,21 @@ endpoint), so the page adds no second way to change a document.
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
+from addons.sales import terms
 from addons.sales.models import Order
 from core.admin_document import (Action, Column, DocumentPage, Field, Header, Link, Stage, Table, Total, money,
                                  number, when)
+from core.formatting import code_label
+from core.i18n import LANGUAGE_NAMES, _l
 from core.web.context import db
+from core.web.formatting import current_locale
 
 from . import totals
 from .models import DOC_TYPE_LABELS, Document
 from .services import documents, issue, sending, submission
+from .services import orders as orders_service
 
 PERM = "einvoice.document."
 LINE_COLUMNS = (Column("position", "#"), Column("description", _l("Description")), Column("qty", _l("Qty"), True),
@@ -47,18 +51,31 @@ class FiscalDocument(DocumentPage):
                                                      ("paid", _l("Paid"))))
     side_stages = (Stage("cancelled", _l("Cancelled")),)
 
+    def document_passed(self, doc):
+        """A document may jump stages (sent straight to paid, never marked delivered): its
+        timestamps say which it went through, so the bar shows the others as skipped."""
+        reached = {"draft"}
+        if doc.issued_at or doc.state != "draft":
+            reached.add("issued")
+        reached |= {key for key, at in (("sent", doc.sent_at), ("delivered", doc.delivered_at),
+                                        ("paid", doc.paid_at)) if at}
+        return reached
+
     def document_header(self, doc):
         notes = []
         if doc.corrects_id:
             notes.append(_l("Corrects %(number)s: %(reason)s", number=doc.corrects.label,
                             reason=doc.correction_reason or ""))
-        return Header(title=_l(DOC_TYPE_LABELS.get(doc.type, doc.type)), number=doc.label, party=doc.buyer_name,
+        return Header(title=DOC_TYPE_LABELS.get(doc.type, doc.type), number=doc.label, party=doc.buyer_name,
                       party_label=_l("Buyer"),
                       dates=[(_l("Issue date"), when(doc.issue_date)), (_l("Due"), when(doc.due_date)),
                              (_l("Sent"), when(doc.sent_at)), (_l("Delivered"), when(doc.delivered_at)),
                              (_l("Paid"), when(doc.paid_at)), (_l("Cancelled"), when(doc.cancelled_at)),
-                             (_l("Customer PO"), doc.customer_po), (_l("Payment terms"), doc.payment_terms),
-                             (_l("Currency"), doc.currency), (_l("Language"), doc.language)],
+                             (_l("Customer PO"), doc.customer_po),
+                             (_l("Payment terms"), terms.words(doc.payment_terms, doc.early_discount_percent,
+                                                               doc.early_discount_days, current_locale())),
+                             (_l("Currency"), doc.currency),
+                             (_l("Language"), LANGUAGE_NAMES.get(doc.language, doc.language))],
                       notes=notes)
 
     def _act(self, doc, name, label, permission, style="secondary", fields=(), confirm=""):
@@ -96,7 +113,7 @@ class FiscalDocument(DocumentPage):
     def document_lines(self, doc):
         cur = doc.currency
         rows = [{"position": line.position, "description": line.description, "qty": number(line.quantity),
-                 "unit": line.unit, "unit_price": money(line.unit_price, cur),
+                 "unit": code_label("unit", line.unit), "unit_price": money(line.unit_price, cur),
                  "discount": number(line.discount_percent), "tax": f"{line.tax_category} {_rate(line.tax_rate)}",
                  "net": money(line.net_amount, cur), "tax_amount": money(line.tax_amount, cur)}
                 for line in doc.lines]
@@ -130,10 +147,12 @@ class FiscalDocument(DocumentPage):
 
     def document_sections(self, doc):
         session = db()
-        mails = [{"at": when(d["created_at"]), "to": d["to"], "language": d["language"], "status": d["status"],
+        mails = [{"at": when(d["created_at"]), "to": d["to"], "language": LANGUAGE_NAMES.get(d["language"], d["language"]),
+                  "status": code_label("delivery_status", d["status"]),
                   "confirmed": when(d["confirmed_at"]), "error": d["error"] or ""}
                  for d in sending.deliveries(session, doc.id)]
-        subs = [{"provider": s.provider, "action": s.action, "state": s.state, "code": s.authority_code or "",
+        subs = [{"provider": s.provider, "action": code_label("submission_action", s.action),
+                 "state": code_label("submission_state", s.state), "code": s.authority_code or "",
                  "reason": s.reason or s.last_error or "", "attempts": s.attempts}
                 for s in submission.history(session, doc.id)]
         return [Table(_l("E-mails"), MAIL_COLUMNS, mails, _l("Not sent yet.")),
@@ -154,10 +173,10 @@ def order_links(session, order) -> list:
 
 
 def order_actions(session, order) -> list:
-    """"Create invoice" while the order has no invoice yet (the draft opens, to check and issue)."""
+    """"Create invoice" while the order has no live invoice or receipt (the draft opens, to check
+    and issue): a second fiscal document for one sale would declare it twice."""
     doc_type = documents.settings(session)["invoice_type"]
-    if order.state == "cancelled" or session.scalar(select(Document.id).where(
-            Document.order_id == order.id, Document.type == doc_type)):
+    if order.state == "cancelled" or orders_service.live_document_for_order(session, order.id) is not None:
         return []
     return [Action(_l("Create invoice"), url_for("einvoice_document.new_view"), PERM + "create",
                    {"order_ref": order.number, "type": doc_type}, style="info")]

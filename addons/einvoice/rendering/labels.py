@@ -7,8 +7,7 @@ match), and the language is the buyer's, not the signed-in user's.
 from __future__ import annotations
 
 from core.errors import UserError
-
-LANGUAGES = ("en", "ko", "vi", "zh", "ru", "es")
+from core.i18n import LANGUAGES
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -30,6 +29,7 @@ LABELS: dict[str, dict[str, str]] = {
         "qr": "Scan to verify", "lookup_code": "Lookup code", "page": "Page",
         "cash": "Cash", "card": "Card", "bank_transfer": "Bank transfer", "cod": "Cash on delivery",
         "e_wallet": "E-wallet",
+        "retail_customer": "Retail customer", "shipping": "Shipping", "order": "Order", "return": "Return",
     },
     "ko": {
         "vat_invoice": "세금계산서", "sales_invoice": "세금계산서", "credit_note": "수정세금계산서(감액)",
@@ -50,6 +50,7 @@ LABELS: dict[str, dict[str, str]] = {
         "qr": "확인용 QR", "lookup_code": "조회 코드", "page": "페이지",
         "cash": "현금", "card": "카드", "bank_transfer": "계좌이체", "cod": "착불",
         "e_wallet": "간편결제",
+        "retail_customer": "일반 고객", "shipping": "배송비", "order": "주문", "return": "반품",
     },
     "vi": {
         "vat_invoice": "Hóa đơn giá trị gia tăng", "sales_invoice": "Hóa đơn bán hàng",
@@ -74,6 +75,7 @@ LABELS: dict[str, dict[str, str]] = {
         "qr": "Quét để tra cứu", "lookup_code": "Mã tra cứu", "page": "Trang",
         "cash": "Tiền mặt", "card": "Thẻ", "bank_transfer": "Chuyển khoản", "cod": "Thu hộ (COD)",
         "e_wallet": "Ví điện tử",
+        "retail_customer": "Khách lẻ", "shipping": "Phí vận chuyển", "order": "Đơn hàng", "return": "Trả hàng",
     },
     "zh": {
         "vat_invoice": "增值税发票", "sales_invoice": "销售发票", "credit_note": "红字发票（贷项通知单）",
@@ -94,6 +96,7 @@ LABELS: dict[str, dict[str, str]] = {
         "qr": "扫码查验", "lookup_code": "查验码", "page": "页",
         "cash": "现金", "card": "银行卡", "bank_transfer": "银行转账", "cod": "货到付款",
         "e_wallet": "电子钱包",
+        "retail_customer": "零售客户", "shipping": "运费", "order": "订单", "return": "退货",
     },
     "ru": {
         "vat_invoice": "Счёт-фактура", "sales_invoice": "Счёт", "credit_note": "Кредит-нота",
@@ -114,6 +117,7 @@ LABELS: dict[str, dict[str, str]] = {
         "qr": "Проверка по QR", "lookup_code": "Код проверки", "page": "Стр.",
         "cash": "Наличные", "card": "Карта", "bank_transfer": "Банковский перевод", "cod": "Наложенный платёж",
         "e_wallet": "Электронный кошелёк",
+        "retail_customer": "Розничный покупатель", "shipping": "Доставка", "order": "Заказ", "return": "Возврат",
     },
     "es": {
         "vat_invoice": "Factura", "sales_invoice": "Factura de venta", "credit_note": "Nota de crédito",
@@ -131,10 +135,10 @@ LABELS: dict[str, dict[str, str]] = {
         "exempt": "Exento", "reverse_charge": "Inversión del sujeto pasivo", "zero_rated": "Tasa 0%",
         "notes": "Notas", "corrects": "Corrige el documento", "reason": "Motivo",
         "agreement": "Acuerdo del receptor",
-       
         "qr": "Escanee para verificar", "lookup_code": "Código de consulta", "page": "Página",
         "cash": "Efectivo", "card": "Tarjeta", "bank_transfer": "Transferencia", "cod": "Contra entrega",
         "e_wallet": "Monedero electrónico",
+        "retail_customer": "Público en general", "shipping": "Envío", "order": "Pedido", "return": "Devolución",
     },
 }
 

@@ -53,6 +53,20 @@ def register_template_dir(path) -> None:
         _addon_template_dirs.insert(0, folder)
 
 
+_context_extenders: list = []
+
+
+def register_context_extender(fn) -> None:
+    """Let a country adapter addon print its regime's fiscal block on every PDF it concerns.
+
+    ``fn(document) -> {"regime_sections": [{"title", "rows": [(label, value)], "blocks": [(label, [chunks])]}]}``
+    or ``{}``; base.html prints the sections (escaped) before the QR code. It may raise
+    ``UserError`` to refuse a PDF that must not exist yet (a CFDI not stamped).
+    """
+    if fn not in _context_extenders:
+        _context_extenders.append(fn)
+
+
 @dataclass(frozen=True)
 class BusinessStyle:
     """A business's look: colours, a logo (PNG/JPEG bytes), footer text, its own template folders."""
@@ -137,7 +151,11 @@ def document_context(document, style: BusinessStyle) -> dict:
     fmt = DocumentFormat.of(document)
     lines = _lines(document, fmt)
     qr = qr_payload(document)
+    extra = {"regime_sections": []}
+    for extend in _context_extenders:
+        extra["regime_sections"] += (extend(document) or {}).get("regime_sections", [])
     return {
+        **extra,
         "doc": document, "labels": fmt.labels, "language": fmt.language, "fonts": font_stack(fmt.language),
         "title": document_title(document, fmt.language, fmt.labels), "is_draft": _is_draft(document),
         **_header(document, fmt),

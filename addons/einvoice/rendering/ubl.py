@@ -66,6 +66,10 @@ EXEMPTION = {  # category -> (VATEX code, reason) where EN 16931 wants one
 }
 
 
+_QUALIFIED: dict[str, str] = {}  # "cbc:ID" -> "{urn:...CommonBasicComponents-2}ID"
+_sub = etree.SubElement
+
+
 class _Writer:
     """Appends UBL elements in schema order, skipping empty values (PEPPOL-EN16931-R008)."""
 
@@ -74,10 +78,14 @@ class _Writer:
 
     @staticmethod
     def el(parent, tag: str, text=None, **attrs):
-        prefix, name = tag.split(":")
-        node = etree.SubElement(parent, f"{{{NS[prefix]}}}{name}", {k: str(v) for k, v in attrs.items()})
+        # A hundred-odd elements per document: the qualified name is looked up, not rebuilt.
+        qualified = _QUALIFIED.get(tag)
+        if qualified is None:
+            prefix, name = tag.split(":")
+            qualified = _QUALIFIED[tag] = f"{{{NS[prefix]}}}{name}"
+        node = _sub(parent, qualified, {k: str(v) for k, v in attrs.items()}) if attrs else _sub(parent, qualified)
         if text is not None:
-            node.text = str(text)
+            node.text = text if type(text) is str else str(text)
         return node
 
     def text(self, parent, tag: str, value, **attrs):
@@ -289,6 +297,8 @@ def ubl_breakdown(document) -> list[dict]:
     """
     groups = []
     for group in tax_breakdown(document):
+        if not group.get("vat", True):  # a regime's excise or withholding (einvoice_mx): no VAT category
+            continue
         figure = ubl_amount(Decimal(group["base"]) * Decimal(group["rate"] or 0), document.currency)
         groups.append(dict(group, tax=figure) if abs(Decimal(group["tax"]) - figure) >= 1 else group)
     return groups

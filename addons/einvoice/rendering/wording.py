@@ -16,7 +16,6 @@ from __future__ import annotations
 from core.taxid import EU
 
 from .common import category_of, lines_of
-from .labels import LANGUAGES
 
 # Titles of documents whose every line is exempt or outside the scope of VAT
 # (UNCL 5305 E, O), where the language's tax law gives them another name.
@@ -43,7 +42,8 @@ TAX_ID_LABELS = {
            "RU": "INN", "EU": "NIF-IVA", "*": "Identificación fiscal"},
 }
 
-# UN/ECE Rec 20 code: its word in en, ko, vi, zh, ru, es.
+# UN/ECE Rec 20 code: its word in each language, in this order.
+_UNIT_LANGUAGES = ("en", "ko", "vi", "zh", "ru", "es")
 _UNITS = {
     "C62": ("pcs", "개", "cái", "个", "шт.", "pza"),          # one (a unit)
     "H87": ("pcs", "개", "chiếc", "件", "шт.", "pza"),        # piece
@@ -66,7 +66,7 @@ _UNITS = {
     "DAY": ("days", "일", "ngày", "天", "дн.", "días"),
     "MON": ("months", "개월", "tháng", "月", "мес.", "meses"),
 }
-UNIT_WORDS = {language: {code: words[i] for code, words in _UNITS.items()} for i, language in enumerate(LANGUAGES)}
+UNIT_WORDS = {language: {code: words[i] for code, words in _UNITS.items()} for i, language in enumerate(_UNIT_LANGUAGES)}
 
 
 def document_title(document, language: str, titles: dict) -> str:

@@ -11,17 +11,20 @@ from __future__ import annotations
 from datetime import date
 
 from core.errors import UserError
+from core.i18n import _
 
-from ..models import Document
+from ..models import Document, state_word
+from ..rendering.labels import labels_for
 from . import documents, issue
 
 
 def _original(session, document_id: int) -> Document:
     doc = documents.get_document(session, document_id)
     if doc.state in ("draft", "cancelled"):
-        raise UserError(f"{doc.label} is {doc.state}; only issued documents can be corrected")
+        raise UserError(_("%(doc)s is %(state)s; only issued documents can be corrected", doc=doc.label,
+                          state=state_word(doc.state)))
     if doc.type == "credit_note":
-        raise UserError(f"{doc.label} is a credit note; correct the invoice it credits instead")
+        raise UserError(_("%(doc)s is a credit note; correct the invoice it credits instead", doc=doc.label))
     return doc
 
 
@@ -34,7 +37,7 @@ def _copy_lines(doc: Document) -> list[dict]:
 def _reason(reason: str | None) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise UserError("a correction needs its reason")
+        raise UserError(_("a correction needs its reason"))
     return reason[:500]
 
 
@@ -49,7 +52,7 @@ def _draft_correction(session, original: Document, doc_type: str, *, reason, lin
         early_discount_days=original.early_discount_days, customer_po=original.customer_po,
         exchange_rate=original.exchange_rate, payment_method=original.payment_method, corrects_id=original.id,
         correction_reason=_reason(reason), full_correction=full, buyer_agreement_ref=agreement_ref,
-        buyer_agreement_date=agreement_date, notes=f"Corrects {original.display_number}",
+        buyer_agreement_date=agreement_date, notes=f"{labels_for(original.language)['corrects']} {original.display_number}",
         rounding=original.rounding, prices_include_tax=original.prices_include_tax)
 
 
@@ -68,7 +71,7 @@ def adjust(session, document_id: int, *, reason: str, lines: list[dict], agreeme
     """A draft adjustment invoice: ``lines`` add (positive quantity) or remove (negative) amounts."""
     original = _original(session, document_id)
     if not lines:
-        raise UserError("an adjustment needs the lines that change (negative quantities decrease)")
+        raise UserError(_("an adjustment needs the lines that change (negative quantities decrease)"))
     return _draft_correction(session, original, "adjustment_invoice", reason=reason, lines=lines, full=False,
                              agreement_ref=agreement_ref, agreement_date=agreement_date)
 

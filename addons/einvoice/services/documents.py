@@ -11,19 +11,20 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.util import identity_key
 
-from core.db import utcnow
+from core.db import tx_cache, utcnow
 from core.errors import NotFound, UserError
-from core.jobs import binding_for
+from core.i18n import LANGUAGES, _, buyer_language
+from core.jobs import addon_settings, binding_for
 from core.models import Business
 from core.money import ROUNDING_MODES, fit_column, minor_units
-from core.settings import get_settings
 from core.taxid import validate_tax_id
 
 from .. import immutability  # noqa: F401  registers the ORM guard
-from ..models import (DOC_TYPES, LANGUAGES, PAYMENT_METHODS, STATE_RANK, TAX_CATEGORIES, Document, DocumentLine)
+from ..models import DOC_TYPES, PAYMENT_METHODS, STATE_RANK, TAX_CATEGORIES, Document, DocumentLine, state_word
 from ..totals import recompute
 from . import numbering
 
@@ -42,17 +43,42 @@ def runtime_of(session):
 
 
 def settings(session) -> dict:
-    runtime = runtime_of(session)
-    return get_settings(session, runtime.registry, "einvoice", runtime.config["SECRET_KEY"])
+    return addon_settings(session, "einvoice")
 
 
 def business_of(session) -> Business:
+    """The session's business (the ORM row, for services that read or change it)."""
     return session.get(Business, session.info["business_id"])
 
 
+_business = Business.__table__
+# What issuing reads of the business; ``issue`` reads them in the statement that locks the draft.
+BUSINESS_FACTS = (_business.c.name, _business.c.legal_name, _business.c.tax_id, _business.c.country,
+                  _business.c.address, _business.c.phone, _business.c.email, _business.c.timezone)
+_BUSINESS_FACTS = select(*BUSINESS_FACTS).where(_business.c.id == bindparam("facts_business"))
+
+
+def note_business_facts(session, facts) -> None:
+    """Remember ``facts`` (a row with the ``BUSINESS_FACTS`` columns, read in this transaction)."""
+    tx_cache(session)["einvoice.business"] = facts
+
+
+def business_facts(session):
+    """What issuing reads of the business (seller snapshot, time zone, country): a row read once
+    per transaction with a statement built once; issuing asks for it several times."""
+    loaded = session.identity_map.get(identity_key(Business, session.info["business_id"]))
+    if loaded is not None:  # loaded in this transaction, perhaps changed and not yet flushed
+        return loaded
+    cache = tx_cache(session)
+    facts = cache.get("einvoice.business")
+    if facts is None:
+        facts = cache["einvoice.business"] = session.connection().execute(
+            _BUSINESS_FACTS, {"facts_business": session.info["business_id"]}).one()
+    return facts
+
+
 def business_today(session) -> date:
-    business = business_of(session)
-    return datetime.now(ZoneInfo(business.timezone or "UTC")).date()
+    return datetime.now(ZoneInfo(business_facts(session).timezone or "UTC")).date()
 
 
 def get_document(session, document_id: int, *, lines: bool = True) -> Document:
@@ -61,7 +87,7 @@ def get_document(session, document_id: int, *, lines: bool = True) -> Document:
         query = query.options(selectinload(Document.lines))
     doc = session.scalar(query)
     if doc is None:
-        raise NotFound(f"no e-invoice document #{document_id} in this business")
+        raise NotFound(_("no e-invoice document #%(id)s in this business", id=document_id))
     return doc
 
 
@@ -73,14 +99,14 @@ def find_document(session, number: str) -> Document:
     doc = session.scalar(select(Document).where(Document.display_number == number)
                          .options(selectinload(Document.lines)))
     if doc is None:
-        raise NotFound(f"no e-invoice document numbered {number!r} in this business")
+        raise NotFound(_("no e-invoice document numbered %(number)s in this business", number=repr(number)))
     return doc
 
 
 # ---------------------------------------------------------------- snapshots
 
 def seller_snapshot(session) -> dict:
-    business = business_of(session)
+    business = business_facts(session)
     conf = settings(session)
     return {"legal_name": business.legal_name or business.name, "tax_id": business.tax_id,
             "country": business.country, "address": business.address or "", "city": conf["seller_city"],
@@ -92,32 +118,33 @@ def seller_snapshot(session) -> dict:
 def clean_buyer(buyer: dict, doc_type: str) -> dict:
     """A validated buyer snapshot; the tax id is checked with python-stdnum for the buyer's country."""
     if not isinstance(buyer, dict):
-        raise UserError("buyer: expected the buyer's details (name, country, ...)")
+        raise UserError(_("buyer: expected the buyer's details (name, country, ...)"))
     unknown = set(buyer) - set(BUYER_KEYS) - {"street", "partner_id", "language"}
     if unknown:
-        raise UserError(f"buyer: unknown fields {', '.join(sorted(unknown))}")
+        raise UserError(_("buyer: unknown fields %(fields)s", fields=", ".join(sorted(unknown))))
     out = {key: (str(buyer.get(key)).strip() if buyer.get(key) is not None else None) for key in BUYER_KEYS}
     if not out["address"] and buyer.get("street"):
         out["address"] = str(buyer["street"]).strip()
     problems = []
     out["kind"] = out["kind"] or "person"
     if out["kind"] not in ("company", "person"):
-        problems.append(f"buyer kind {out['kind']!r}: company or person")
+        problems.append(_("buyer kind %(kind)s: company or person", kind=repr(out["kind"])))
     if not out["name"]:
-        problems.append("buyer name: required")
+        problems.append(_("buyer name: required"))
     country = (out["country"] or "").upper()
     if not re.match(r"^[A-Z]{2}$", country):
-        problems.append(f"buyer country {out['country']!r}: a two-letter ISO code such as VN, KR, DE")
+        problems.append(_("buyer country %(country)s: a two-letter ISO code such as VN, KR, DE",
+                           country=repr(out["country"])))
     out["country"] = country
     if out["tax_id"]:
         try:
             out["tax_id"] = validate_tax_id(country, out["tax_id"])
         except UserError as exc:
-            problems.append(f"buyer tax id: {exc}")
+            problems.append(_("buyer tax id: %(error)s", error=exc))
     elif doc_type == "vat_invoice" and out["kind"] == "company":
-        problems.append("buyer tax id: a VAT invoice to a company needs the buyer's tax id")
+        problems.append(_("buyer tax id: a VAT invoice to a company needs the buyer's tax id"))
     if out["email"] and not EMAIL_RE.match(out["email"]):
-        problems.append(f"buyer e-mail {out['email']!r} is not an e-mail address")
+        problems.append(_("buyer e-mail %(email)s is not an e-mail address", email=repr(out["email"])))
     if problems:
         raise UserError("; ".join(problems))
     if buyer.get("partner_id"):
@@ -125,16 +152,27 @@ def clean_buyer(buyer: dict, doc_type: str) -> dict:
     return out
 
 
+def business_language(business: Business) -> str:
+    """The business's default language: the first of its languages."""
+    return (business.languages or ["en"])[0]
+
+
+def document_language(business: Business, buyer: dict, partner_language=None) -> str:
+    """The language a document (and its e-mail) is written in when the caller names none: the buyer's
+    (a partner's), else their country's (a Vietnamese walk-in buyer reads Vietnamese), else the business's."""
+    return buyer_language(partner_language, buyer.get("country"), business_language(business))
+
+
 # ---------------------------------------------------------------- lines
 
 def clean_line(raw: dict, position: int, doc_type: str) -> DocumentLine:
-    where = f"line {position}"
+    where = _("line %(position)s", position=position)
     if not isinstance(raw, dict):
-        raise UserError(f"{where}: expected description, quantity, unit_price, tax_rate")
+        raise UserError(_("%(line)s: expected description, quantity, unit_price, tax_rate", line=where))
     unknown = set(raw) - {"description", "quantity", "unit", "unit_price", "discount_percent", "tax_rate",
                           "tax_category", "sku"}
     if unknown:
-        raise UserError(f"{where}: unknown fields {', '.join(sorted(unknown))}")
+        raise UserError(_("%(line)s: unknown fields %(fields)s", line=where, fields=", ".join(sorted(unknown))))
 
     def amount(key, default=None):
         # The column's scale is the contract: a value it cannot hold is refused, so the
@@ -143,28 +181,31 @@ def clean_line(raw: dict, position: int, doc_type: str) -> DocumentLine:
 
     description = str(raw.get("description") or "").strip()
     if not description:
-        raise UserError(f"{where}: a description is required")
+        raise UserError(_("%(line)s: a description is required", line=where))
     quantity = amount("quantity")
     if quantity == 0 or (quantity < 0 and doc_type != "adjustment_invoice"):
-        raise UserError(f"{where} quantity: must be more than zero (only an adjustment may decrease)")
+        raise UserError(_("%(line)s quantity: must be more than zero (only an adjustment may decrease)",
+                          line=where))
     unit_price = amount("unit_price")
     if unit_price < 0:
-        raise UserError(f"{where} unit price: must not be negative")
+        raise UserError(_("%(line)s unit price: must not be negative", line=where))
     discount = amount("discount_percent", 0)
     if not 0 <= discount <= 100:
-        raise UserError(f"{where} discount: between 0 and 100 percent")
+        raise UserError(_("%(line)s discount: between 0 and 100 percent", line=where))
     rate = raw.get("tax_rate")
     rate = None if rate is None or rate == "" else amount("tax_rate")
     if rate is not None and not 0 <= rate < 1:
-        raise UserError(f"{where} tax rate: a fraction such as 0.10 for 10 %, got {rate}")
+        raise UserError(_("%(line)s tax rate: a fraction such as 0.10 for 10 %%, got %(rate)s", line=where, rate=rate))
     category = raw.get("tax_category") or ("E" if rate is None else "Z" if rate == 0 else "S")
     if category not in TAX_CATEGORIES:
-        raise UserError(f"{where} tax category {category!r}: one of {', '.join(TAX_CATEGORIES)}")
+        raise UserError(_("%(line)s tax category %(category)s: one of %(choices)s", line=where,
+                          category=repr(category), choices=", ".join(TAX_CATEGORIES)))
     if category == "S" and not rate:
-        raise UserError(f"{where}: standard-rated (S) needs a tax rate above zero")
+        raise UserError(_("%(line)s: standard-rated (S) needs a tax rate above zero", line=where))
     unit = str(raw.get("unit") or "C62").upper()
     if not UNIT_RE.match(unit):
-        raise UserError(f"{where} unit {unit!r}: a UN/ECE rec. 20 code such as C62 (piece) or KGM")
+        raise UserError(_("%(line)s unit %(unit)s: a UN/ECE rec. 20 code such as C62 (piece) or KGM", line=where,
+                          unit=repr(unit)))
     return DocumentLine(position=position, description=description[:500], quantity=quantity, unit=unit,
                         unit_price=unit_price, discount_percent=discount, tax_rate=rate, tax_category=category,
                         sku=(str(raw["sku"])[:64] if raw.get("sku") else None))
@@ -186,33 +227,37 @@ def create_document(session, *, type: str, buyer: dict, lines: list[dict], curre
     frozen on the document: an order passes its own, a correction its original's.
     """
     if type not in DOC_TYPES:
-        raise UserError(f"document type {type!r}: choose one of {', '.join(DOC_TYPES)}")
+        raise UserError(_("document type %(type)s: choose one of %(choices)s", type=repr(type),
+                          choices=", ".join(DOC_TYPES)))
     business = business_of(session)
     conf = settings(session)
     rounding = rounding or conf["rounding"]
     if rounding not in ROUNDING_MODES:
-        raise UserError(f"rounding {rounding!r}: one of {', '.join(ROUNDING_MODES)}")
+        raise UserError(_("rounding %(rounding)s: one of %(choices)s", rounding=repr(rounding),
+                          choices=", ".join(ROUNDING_MODES)))
     if prices_include_tax and rounding != "line":
-        raise UserError("rounding: tax-inclusive prices are rounded per line (the tax is the part of each "
-                        "line's price that the rate accounts for)")
+        raise UserError(_("rounding: tax-inclusive prices are rounded per line (the tax is the part of each "
+                          "line's price that the rate accounts for)"))
     clean = clean_buyer(buyer, type)
     currency = (currency or business.currency).upper()
     minor_units(currency)  # raises a UserError for an unknown currency
-    language = language or (buyer.get("language") if isinstance(buyer, dict) else None) or "en"
+    language = language or document_language(business, clean, buyer.get("language"))
     if language not in LANGUAGES:
-        raise UserError(f"language {language!r}: one of {', '.join(LANGUAGES)}")
+        raise UserError(_("language %(language)s: one of %(choices)s", language=repr(language),
+                          choices=", ".join(LANGUAGES)))
     if payment_method not in PAYMENT_METHODS:
-        raise UserError(f"payment method {payment_method!r}: one of {', '.join(PAYMENT_METHODS)}")
+        raise UserError(_("payment method %(method)s: one of %(choices)s", method=repr(payment_method),
+                          choices=", ".join(PAYMENT_METHODS)))
     rate = fit_column(exchange_rate, Document.exchange_rate, "exchange rate")
     if rate <= 0:
-        raise UserError("exchange rate: must be more than zero")
+        raise UserError(_("exchange rate: must be more than zero"))
     if early_discount_percent is not None:
         early_discount_percent = fit_column(early_discount_percent, Document.early_discount_percent,
                                             "early-payment discount")
         if not 0 <= early_discount_percent < 100:
-            raise UserError("early-payment discount: between 0 and 100 percent")
+            raise UserError(_("early-payment discount: between 0 and 100 percent"))
     if not lines:
-        raise UserError("a document needs at least one line")
+        raise UserError(_("a document needs at least one line"))
     if series:
         numbering.series_for(session, type, series)
     doc = Document(type=type, state="draft", order_id=order_id, currency=currency, language=language,
@@ -236,16 +281,19 @@ def update_draft(session, document_id: int, *, lines: list[dict] | None = None, 
     """Edit a draft (an issued document refuses, here and in the database)."""
     doc = get_document(session, document_id)
     if doc.state != "draft":
-        raise UserError(f"{doc.label} is {doc.state}; only drafts can be edited, issue a correction instead")
+        raise UserError(_("%(doc)s is %(state)s; only drafts can be edited, issue a correction instead",
+                          doc=doc.label, state=state_word(doc.state)))
     allowed = {"due_date", "payment_terms", "early_discount_percent", "early_discount_days", "customer_po",
                "payment_method", "notes", "language", "series"}
     unknown = set(fields) - allowed
     if unknown:
-        raise UserError(f"cannot edit {', '.join(sorted(unknown))} of a draft here")
+        raise UserError(_("cannot edit %(fields)s of a draft here", fields=", ".join(sorted(unknown))))
     if "payment_method" in fields and fields["payment_method"] not in PAYMENT_METHODS:
-        raise UserError(f"payment method {fields['payment_method']!r}: one of {', '.join(PAYMENT_METHODS)}")
+        raise UserError(_("payment method %(method)s: one of %(choices)s", method=repr(fields["payment_method"]),
+                          choices=", ".join(PAYMENT_METHODS)))
     if "language" in fields and fields["language"] not in LANGUAGES:
-        raise UserError(f"language {fields['language']!r}: one of {', '.join(LANGUAGES)}")
+        raise UserError(_("language %(language)s: one of %(choices)s", language=repr(fields["language"]),
+                          choices=", ".join(LANGUAGES)))
     if fields.get("series"):
         numbering.series_for(session, doc.type, fields["series"])
     for key, value in fields.items():
@@ -255,7 +303,7 @@ def update_draft(session, document_id: int, *, lines: list[dict] | None = None, 
         doc.buyer_name, doc.buyer_country = doc.buyer["name"][:200], doc.buyer["country"]
     if lines is not None:
         if not lines:
-            raise UserError("a document needs at least one line")
+            raise UserError(_("a document needs at least one line"))
         new_lines = [clean_line(raw, i, doc.type) for i, raw in enumerate(lines, start=1)]
         doc.lines.clear()
         session.flush()
@@ -268,7 +316,7 @@ def update_draft(session, document_id: int, *, lines: list[dict] | None = None, 
 def delete_draft(session, document_id: int) -> None:
     doc = get_document(session, document_id)
     if doc.state != "draft":
-        raise UserError(f"{doc.label} is issued; issued documents are never deleted, only corrected")
+        raise UserError(_("%(doc)s is issued; issued documents are never deleted, only corrected", doc=doc.label))
     session.delete(doc)
     session.flush()
 
@@ -286,7 +334,8 @@ def advance(doc: Document, state: str) -> bool:
 def mark_paid(session, document_id: int, when: datetime | None = None) -> Document:
     doc = get_document(session, document_id, lines=False)
     if doc.state in ("draft", "cancelled"):
-        raise UserError(f"{doc.label} is {doc.state}; only issued documents can be paid")
+        raise UserError(_("%(doc)s is %(state)s; only issued documents can be paid", doc=doc.label,
+                          state=state_word(doc.state)))
     if doc.paid_at is None:
         doc.paid_at = when or utcnow()
     advance(doc, "paid")

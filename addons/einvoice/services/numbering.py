@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from string import Formatter
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from core import sequences
 from core.errors import NotFound, UserError
+from core.i18n import _
 from core.models import SequenceCounter
 
 from ..models import DOC_TYPES, Document, Series
@@ -37,17 +38,18 @@ def format_number(number_format: str, code: str, year: int, number: int) -> str:
 def _check_format(number_format: str) -> str:
     number_format = (number_format or "").strip()
     try:
-        fields = {name for _, name, _, _ in Formatter().parse(number_format) if name is not None}
+        fields = {name for _text, name, _spec, _conv in Formatter().parse(number_format) if name is not None}
         format_number(number_format, "S", 2026, 1)
     except (ValueError, KeyError, IndexError) as exc:
-        raise UserError(f"number format {number_format!r} is not valid ({exc}); "
-                        f"example: {DEFAULT_FORMAT}") from None
+        raise UserError(_("number format %(format)s is not valid (%(error)s); example: %(example)s",
+                          format=repr(number_format), error=exc, example=DEFAULT_FORMAT)) from None
     unknown = fields - FORMAT_FIELDS
     if unknown or "number" not in fields:
-        raise UserError(f"number format {number_format!r} must contain {{number}} and may use only "
-                        f"{', '.join('{' + f + '}' for f in sorted(FORMAT_FIELDS))}")
+        raise UserError(_("number format %(format)s must contain {number} and may use only %(fields)s",
+                          format=repr(number_format), fields=", ".join("{" + f + "}" for f in sorted(FORMAT_FIELDS))))
     if len(format_number(number_format, "X" * 20, 9999, 99_999_999)) > 64:
-        raise UserError(f"number format {number_format!r} makes numbers longer than 64 characters")
+        raise UserError(_("number format %(format)s makes numbers longer than 64 characters",
+                          format=repr(number_format)))
     return number_format
 
 
@@ -56,12 +58,14 @@ def create_series(session, *, doc_type: str, code: str, name: str = "", number_f
     """Add a series; its counters for this year are created ahead of time by the first issue."""
     problems = []
     if doc_type not in DOC_TYPES:
-        problems.append(f"document type {doc_type!r}: choose one of {', '.join(DOC_TYPES)}")
+        problems.append(_("document type %(type)s: choose one of %(choices)s", type=repr(doc_type),
+                          choices=", ".join(DOC_TYPES)))
     code = (code or "").strip()
     if not CODE_RE.match(code):
-        problems.append(f"series code {code!r}: 1-20 letters, digits, '-' or '_', starting with a letter or digit")
+        problems.append(_("series code %(code)s: 1-20 letters, digits, '-' or '_', starting with a letter or digit",
+                          code=repr(code)))
     elif session.scalar(select(Series.id).where(Series.code == code)):
-        problems.append(f"series code {code!r} already exists")
+        problems.append(_("series code %(code)s already exists", code=repr(code)))
     try:
         number_format = _check_format(number_format)
     except UserError as exc:
@@ -79,40 +83,55 @@ def update_series(session, series_id: int, **fields) -> Series:
     """Change name, format or active flag; the code and type are fixed once documents use the series."""
     series = session.scalar(select(Series).where(Series.id == series_id))
     if series is None:
-        raise NotFound(f"no series #{series_id}")
+        raise NotFound(_("no series #%(id)s", id=series_id))
     used = session.scalar(select(Document.id).where(Document.series == series.code).limit(1)) is not None
     for key, value in fields.items():
         if key in ("code", "doc_type"):
             if used and value != getattr(series, key):
-                raise UserError(f"series {series.code}: {key} cannot change once documents use it")
+                raise UserError(_("series %(code)s: %(field)s cannot change once documents use it", code=series.code,
+                                  field=_("the code") if key == "code" else _("the document type")))
             if key == "doc_type" and value not in DOC_TYPES:
-                raise UserError(f"document type {value!r}: choose one of {', '.join(DOC_TYPES)}")
+                raise UserError(_("document type %(type)s: choose one of %(choices)s", type=repr(value),
+                                  choices=", ".join(DOC_TYPES)))
             if key == "code" and not CODE_RE.match(value or ""):
-                raise UserError(f"series code {value!r} is not valid")
+                raise UserError(_("series code %(code)s is not valid", code=repr(value)))
         elif key == "number_format":
             value = _check_format(value)
             if used and value != series.number_format:
-                raise UserError(f"series {series.code}: the number format cannot change once documents use it")
+                raise UserError(_("series %(code)s: the number format cannot change once documents use it",
+                                  code=series.code))
         elif key not in ("name", "active"):
-            raise UserError(f"series: unknown field {key!r}")
+            raise UserError(_("series: unknown field %(field)s", field=repr(key)))
         setattr(series, key, value)
     session.flush()
     return series
 
 
-def series_for(session, doc_type: str, code: str | None = None) -> Series:
-    """The series to number a document of ``doc_type``: the one named, else the oldest active one."""
-    query = select(Series).where(Series.doc_type == doc_type, Series.active.is_(True))
+def series_for(session, doc_type: str, code: str | None = None):
+    """The series to number a document of ``doc_type``: the one named, else the oldest active one.
+
+    A row (``code``, ``number_format``, ``doc_type``, ``name``, ``id``), read with a statement
+    built once and the business bound explicitly (every issue asks)."""
+    params = {"series_business": session.info["business_id"], "series_type": doc_type}
     if code:
-        series = session.scalar(query.where(Series.code == code))
+        series = session.connection().execute(_NAMED_SERIES, dict(params, series_code=code)).first()
         if series is None:
-            raise UserError(f"series {code!r} is not an active series for {doc_type} documents")
+            raise UserError(_("series %(code)s is not an active series for %(type)s documents", code=repr(code),
+                              type=doc_type))
         return series
-    series = session.scalar(query.order_by(Series.id).limit(1))
+    series = session.connection().execute(_FIRST_SERIES, params).first()
     if series is None:
-        raise UserError(f"no active series for {doc_type} documents; add one under E-invoices > Series "
-                        f"(or 'manage.py einvoice series-add')")
+        raise UserError(_("no active series for %(type)s documents; add one under Settings › Invoice numbering "
+                          "series", type=doc_type), cli_hint="or run 'manage.py einvoice series-add'")
     return series
+
+
+_series = Series.__table__
+_ACTIVE_SERIES = (select(_series.c.id, _series.c.doc_type, _series.c.code, _series.c.name, _series.c.number_format)
+                  .where(_series.c.business_id == bindparam("series_business"),
+                         _series.c.doc_type == bindparam("series_type"), _series.c.active.is_(True)))
+_NAMED_SERIES = _ACTIVE_SERIES.where(_series.c.code == bindparam("series_code"))
+_FIRST_SERIES = _ACTIVE_SERIES.order_by(_series.c.id).limit(1)
 
 
 def ensure_default_series(session) -> list[Series]:
@@ -127,7 +146,7 @@ def ensure_default_series(session) -> list[Series]:
     return made
 
 
-def take_number(session, series: Series, year: int) -> tuple[int, str]:
+def take_number(session, series, year: int) -> tuple[int, str]:
     """The next gapless number of ``series`` in ``year`` and its display form (issuing transaction only)."""
     number = sequences.next_number(session, sequence_key(series.code), year)
     return number, format_number(series.number_format, series.code, year, number)

@@ -15,9 +15,11 @@ from sqlalchemy import select
 
 from addons.sales.services import get_return
 from core.errors import UserError
+from core.i18n import _
 from core.jobs import enqueue
 
 from ..models import Document, ReturnCredit
+from ..rendering.labels import labels_for
 from . import corrections, documents, issue
 
 INVOICE_TYPES = ("vat_invoice", "sales_invoice", "receipt")
@@ -59,8 +61,8 @@ def returned_lines(session, credit: ReturnCredit, invoice: Document) -> list[dic
     for returned in ret.lines:
         line = by_position.get(order_line_ids.index(returned.order_line_id) + 1)
         if line is None:
-            raise UserError(f"return {ret.number}: invoice {invoice.display_number} has no line for "
-                            f"{returned.order_line.sku}; issue the credit note by hand")
+            raise UserError(_("return %(ret)s: invoice %(invoice)s has no line for %(sku)s; issue the credit note "
+                              "by hand", ret=ret.number, invoice=invoice.display_number, sku=returned.order_line.sku))
         lines.append({"description": line.description, "sku": line.sku, "quantity": returned.qty,
                       "unit": line.unit, "unit_price": line.unit_price, "discount_percent": line.discount_percent,
                       "tax_rate": line.tax_rate, "tax_category": line.tax_category})
@@ -71,7 +73,7 @@ def credit_return(session, return_credit_id: int) -> Document | None:
     """Issue the credit note of one recorded return (once: a second run finds it done)."""
     credit = session.scalar(select(ReturnCredit).where(ReturnCredit.id == return_credit_id).with_for_update())
     if credit is None:
-        raise UserError(f"no return credit #{return_credit_id} in this business")
+        raise UserError(_("no return credit #%(id)s in this business", id=return_credit_id))
     if credit.credit_note_id is not None:
         return session.get(Document, credit.credit_note_id)
     invoice = documents.get_document(session, credit.invoice_id)
@@ -81,7 +83,7 @@ def credit_return(session, return_credit_id: int) -> Document | None:
     if issue.needs_buyer_agreement(session, "credit_note"):
         # The received return is the buyer's written request for this credit.
         agreement = {"agreement_ref": credit.return_number, "agreement_date": documents.business_today(session)}
-    note = corrections.credit_note(session, invoice.id, reason=f"Return {credit.return_number}",
+    note = corrections.credit_note(session, invoice.id, reason=f"{labels_for(invoice.language)['return']} {credit.return_number}",
                                    lines=returned_lines(session, credit, invoice), **agreement)
     note = issue.issue_document(session, note.id)
     credit.credit_note_id = note.id
@@ -98,5 +100,6 @@ def pending_text(session, order) -> str | None:
                            .order_by(ReturnCredit.id)).all()
     if not rows:
         return None
-    return "; ".join(f"Invoice {number} is not yet corrected for return {ret}: issue a credit note "
-                     f"(E-invoice > Documents > Credit)" for ret, number in rows)
+    return "; ".join(_("Invoice %(number)s is not yet corrected for return %(ret)s: draft a credit note "
+                       "on the invoice's page (Invoicing › Invoices and receipts)", number=number, ret=ret)
+                     for ret, number in rows)

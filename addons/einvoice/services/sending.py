@@ -14,11 +14,12 @@ from sqlalchemy import select
 from core import events
 from core.db import utcnow
 from core.errors import UserError
+from core.i18n import _
 from core.mail import queue_mail
 from core.models import MailMessage
-from core.money import format_money
 
 from ..models import Delivery, Document
+from ..rendering.formatting import DocumentFormat
 from ..rendering.mail_text import mail_text
 from ..rendering.wording import document_title
 from . import documents
@@ -45,14 +46,16 @@ def send_document(session, document_id: int, *, to: str | None = None, resend: b
     """Queue the e-mail of an issued document to its buyer (or ``to``); moves it to "sent"."""
     doc = documents.get_document(session, document_id)
     if doc.state == "draft":
-        raise UserError(f"{doc.label} is a draft; issue it before sending it")
+        raise UserError(_("%(doc)s is a draft; issue it before sending it", doc=doc.label))
     if doc.state == "cancelled" and not resend:
-        raise UserError(f"{doc.label} is cancelled; send the document that cancelled it")
+        raise UserError(_("%(doc)s is cancelled; send the document that cancelled it", doc=doc.label))
     if doc.sent_at is not None and not resend:
-        raise UserError(f"{doc.label} was already sent; use resend to send it again")
+        raise UserError(_("%(doc)s was already sent; use resend to send it again", doc=doc.label))
     to = (to or doc.buyer.get("email") or "").strip()
     if not to:
-        raise UserError(f"{doc.label}: the buyer {doc.buyer_name!r} has no e-mail address; add one or give --to")
+        raise UserError(_("%(doc)s: the buyer %(buyer)s has no e-mail address; add one to the customer "
+                          "(Contacts › Customers and suppliers)", doc=doc.label, buyer=repr(doc.buyer_name)),
+                        cli_hint="or give --to")
     runtime = documents.runtime_of(session)
     conf = documents.settings(session)
     pdf = documents.ensure_pdf(session, doc)
@@ -78,12 +81,13 @@ def send_document(session, document_id: int, *, to: str | None = None, resend: b
 
 
 def mail_context(doc: Document, url: str) -> dict:
-    locale = {"zh": "zh_Hans_CN", "ko": "ko_KR", "vi": "vi_VN", "ru": "ru_RU", "es": "es_MX"}.get(doc.language, "en")
-    text = mail_text(doc.language)
-    return {"t": text, "type_label": document_title(doc, doc.language, text["types"]),
-            "number": doc.display_number, "issue_date": doc.issue_date.isoformat(),
-            "due_date": doc.due_date.isoformat() if doc.due_date else "",
-            "total": format_money(doc.total, doc.currency, locale), "buyer_name": doc.buyer_name,
+    """What the mail templates print, in the document's language: its words (``mail_text``), and its
+    dates and amount written the way the PDF writes them (the buyer's locale)."""
+    fmt = DocumentFormat.of(doc)
+    text = mail_text(fmt.language)
+    return {"t": text, "type_label": document_title(doc, fmt.language, text["types"]),
+            "number": doc.display_number, "issue_date": fmt.day(doc.issue_date),
+            "due_date": fmt.day(doc.due_date), "total": fmt.money(doc.total), "buyer_name": doc.buyer_name,
             "seller_name": doc.seller.get("legal_name") or "", "confirm_url": url, "has_xml": doc.xml is not None}
 
 
@@ -112,16 +116,16 @@ def read_token(runtime, token: str) -> tuple[int, int]:
         data = _serializer(runtime).loads(token, max_age=CONFIRM_MAX_AGE)
         return int(data["b"]), int(data["d"])
     except SignatureExpired:
-        raise UserError("this confirmation link has expired") from None
+        raise UserError(_("This confirmation link has expired.")) from None
     except (BadSignature, KeyError, TypeError, ValueError):
-        raise UserError("this confirmation link is not valid") from None
+        raise UserError(_("This confirmation link is not valid.")) from None
 
 
 def confirm_receipt(session, delivery_id: int) -> Document:
     """The buyer confirmed: record it once; the document moves to "delivered"."""
     delivery = session.scalar(select(Delivery).where(Delivery.id == delivery_id))
     if delivery is None:
-        raise UserError("this confirmation link is not valid")
+        raise UserError(_("This confirmation link is not valid."))
     doc = documents.get_document(session, delivery.document_id, lines=False)
     now = utcnow()
     if delivery.confirmed_at is None:

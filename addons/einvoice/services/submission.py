@@ -25,9 +25,10 @@ from sqlalchemy.orm import selectinload
 
 from core.db import utcnow
 from core.errors import UserError
+from core.i18n import _
 from core.jobs import enqueue
 
-from ..models import Document, Submission
+from ..models import SUBMISSION_STATE_LABELS, Document, Submission
 from ..providers import OutcomeUnknown, ProviderResult, instantiate, provider_code_for, provider_options
 from . import documents
 
@@ -54,12 +55,13 @@ def action_for(doc: Document) -> str:
 def request_submission(session, doc: Document, action: str | None = None) -> Submission:
     """Record a submission of ``doc`` and enqueue its job (both commit with the caller)."""
     if doc.state == "draft":
-        raise UserError(f"{doc.label} is a draft; issue it before submitting it")
+        raise UserError(_("%(doc)s is a draft; issue it before submitting it", doc=doc.label))
     open_one = session.scalar(select(Submission).where(Submission.document_id == doc.id,
                                                        Submission.state.in_(OPEN_STATES)).limit(1))
     if open_one is not None:
-        raise UserError(f"{doc.label}: submission #{open_one.id} is still {open_one.state}; "
-                        f"wait for it (an unknown one is settled by looking it up) before submitting again")
+        raise UserError(_("%(doc)s: submission #%(id)s is still %(state)s; wait for it (an unknown one is "
+                          "settled by looking it up) before submitting again", doc=doc.label, id=open_one.id,
+                          state=str(SUBMISSION_STATE_LABELS.get(open_one.state, open_one.state)).lower()))
     code, _options = provider_code_for(session, doc.type, documents.settings(session)["provider"])
     sub = Submission(document_id=doc.id, provider=code, action=action or action_for(doc), state="pending",
                      idempotency_key=f"{doc.business_id}-{doc.id}-{uuid.uuid4().hex}")
@@ -79,9 +81,10 @@ def recheck(session, submission_id: int) -> Submission:
     """Run an unknown submission's job again now: it looks the key up before anything else."""
     sub = session.scalar(select(Submission).where(Submission.id == submission_id))
     if sub is None:
-        raise UserError(f"no submission #{submission_id}")
+        raise UserError(_("no submission #%(id)s", id=submission_id))
     if sub.state not in ("unknown", "sending"):
-        raise UserError(f"submission #{sub.id} is {sub.state}; only unknown ones are looked up again")
+        raise UserError(_("submission #%(id)s is %(state)s; only unknown ones are looked up again", id=sub.id,
+                          state=str(SUBMISSION_STATE_LABELS.get(sub.state, sub.state)).lower()))
     enqueue(session, "einvoice.submit", submission_id=sub.id)
     return sub
 

@@ -79,3 +79,43 @@ def _order_number(shop, order_id):
     from addons.sales.services import get_order
     with shop.session() as s:
         return get_order(s, order_id).number
+
+
+def test_order_with_a_receipt_is_not_offered_an_invoice(shop, make_user, client_for):  # noqa: F811
+    """Any live fiscal document (here a receipt, not the configured invoice type) already declares
+    the sale; once it is cancelled the order may be invoiced again."""
+    from addons.einvoice.services.orders import create_from_order
+    order_id = shop.order()
+    with shop.tx() as s:
+        receipt_id = create_from_order(s, order_id, "receipt").id
+    shop.issue(receipt_id)
+    client = client_for(make_user(shop.business))
+    page = _page(client, f"/admin/sales_order/details/?id={order_id}")
+    assert "Receipt" in _part(page, "doc-related") and "Create invoice" not in page
+    client.post(f"/admin/einvoice_document/act/?id={receipt_id}", {"act": "cancel", "reason": "wrong buyer"})
+    assert shop.doc(receipt_id).state == "cancelled"
+    stages = _part(_page(client, f"/admin/einvoice_document/details/?id={receipt_id}"), "doc-stages")
+    for stage, status in (("Draft", "done"), ("Issued", "done"), ("Sent", "skipped"), ("Paid", "skipped"),
+                          ("Cancelled", "off")):
+        assert re.search(rf'tessera-stage-{status}"[^>]*>{stage}<', stages), (stage, stages)
+    assert "Create invoice" in _part(_page(client, f"/admin/sales_order/details/?id={order_id}"), "doc-actions")
+
+
+def test_stage_bar_shows_a_skipped_stage_as_skipped(shop, make_user, client_for):  # noqa: F811
+    """Sent, then paid without ever being marked delivered: Delivered is skipped, not done."""
+    from addons.einvoice.services.documents import mark_paid
+    from addons.einvoice.services.sending import send_document
+    doc_id = shop.draft()
+    shop.issue(doc_id)
+    with shop.tx() as s:
+        send_document(s, doc_id)
+    with shop.tx() as s:
+        mark_paid(s, doc_id)
+    doc = shop.doc(doc_id)
+    assert doc.state == "paid" and doc.sent_at and not doc.delivered_at
+    stages = _part(_page(client_for(make_user(shop.business)), f"/admin/einvoice_document/details/?id={doc_id}"),
+                   "doc-stages")
+    for done in ("Draft", "Issued", "Sent"):
+        assert re.search(rf'tessera-stage-done"[^>]*>{done}<', stages), (done, stages)
+    assert re.search(r'tessera-stage-skipped"[^>]*>Delivered<', stages), stages
+    assert re.search(r'tessera-stage-current"[^>]*>Paid<', stages), stages

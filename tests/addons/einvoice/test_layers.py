@@ -12,9 +12,10 @@ PACKAGE = "addons.einvoice"
 LAYERS = {"models": 0, "immutability": 0, "totals": 0,
           "rendering": 1, "providers": 1,
           "services": 2,
-          "admin": 3, "page": 3, "forms": 3, "cli": 3, "jobs": 3, "events": 3, "demo": 3}
+          "admin": 3, "page": 3, "forms": 3, "cli": 3, "jobs": 3, "events": 3, "demo": 3, "dashboard": 3,
+          "api": 3}
 LAYER_NAMES = ("models and pure calculation", "rendering and the provider framework", "services",
-               "admin, CLI, jobs, events, demo")
+               "admin, CLI, jobs, events, demo, API")
 
 
 def addon_modules() -> dict[str, Path]:
