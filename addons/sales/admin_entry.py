@@ -19,6 +19,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from core.errors import UserError
+from core.i18n import _, _l
 from core.money import format_money
 from core.web.context import can, current_business, db, request_actor
 
@@ -31,8 +32,8 @@ STATIC_DIR = str(Path(__file__).parent / "static")
 ENTRY_TEMPLATE = "sales/order_entry.html"
 LINE_FIELDS = ("sku", "qty", "price", "discount")
 NEW_CUSTOMER_FIELDS = ("name", "phone", "email", "country", "tax_id")
-CHANNEL_GROUPS = (("Direct", ("phone", "counter", "facebook", "web", "manual")),
-                  ("Marketplace", ("shopee", "lazada", "tiktok")))
+CHANNEL_GROUPS = ((_l("Direct"), ("phone", "counter", "facebook", "web", "manual")),
+                  (_l("Marketplace"), ("shopee", "lazada", "tiktok")))
 
 
 def payload_from_form(form, *, new: bool) -> dict:
@@ -135,7 +136,7 @@ class OrderEntryScreens:
         except UserError as exc:
             session.rollback()
             return None, exc
-        flash(f"order {number} saved: {label}", "success")
+        flash(_("order %(number)s saved: %(label)s", number=number, label=label), "success")
         return order, None
 
     @expose("/entry/lookup/")

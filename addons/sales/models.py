@@ -56,7 +56,13 @@ class Order(Audited, BusinessScoped, TimestampMixin, Base):
         Index("ix_sales_order_business_state_created", "business_id", "state", "created_at"),
         Index("ix_sales_order_business_channel_created", "business_id", "channel", "created_at"),
         Index("ix_sales_order_business_payment_created", "business_id", "payment_status", "created_at"),
+        Index("ix_sales_order_business_fulfilment_created", "business_id", "fulfilment_status", "created_at"),
+        Index("ix_sales_order_business_currency_created", "business_id", "currency", "created_at"),
+        Index("ix_sales_order_business_due_date", "business_id", "due_date"),
         Index("ix_sales_order_external_ref", "external_ref"),
+        # the REST API's change feed (GET /api/v1/orders pages by updated_at, id)
+        Index("ix_sales_order_business_updated", "business_id", "updated_at", "id"),
+        Index("ix_sales_order_business_state_updated", "business_id", "state", "updated_at", "id"),
         CheckConstraint("state IN ('new', 'processing', 'completed', 'cancelled')", name="state"),
         CheckConstraint("payment_status IN ('unpaid', 'partly_paid', 'paid', 'refunded')", name="payment_status"),
         CheckConstraint("fulfilment_status IN ('unfulfilled', 'partly', 'fulfilled', 'returned')",
@@ -191,6 +197,9 @@ class Payment(Audited, BusinessScoped, Base):
         CheckConstraint("amount > 0", name="amount"),
         CheckConstraint("kind IN ('payment', 'refund')", name="kind"),
         Index("ix_sales_payment_business_paid_on", "business_id", "paid_on"),
+        # the list's filters, newest first (keyset pages on id)
+        Index("ix_sales_payment_business_kind", "business_id", "kind", "id"),
+        Index("ix_sales_payment_business_method", "business_id", "method", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id", ondelete="RESTRICT"), index=True)

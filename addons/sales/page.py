@@ -8,19 +8,19 @@ from __future__ import annotations
 from datetime import date
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from core.admin_document import (Action, Column, DocumentPage, Field, Header, Link, Stage, Table, Total, money,
                                  number, when)
-from core.formatting import code_label
+from core.formatting import code_label, plain_decimal
+from core.i18n import _l
 from core.web.context import db
+from core.web.formatting import rate
 
 from . import states
 from .models import Payment, Return
 
 EDIT = "sales.order.edit"
-METHODS = tuple((m, m.replace("_", " ").capitalize()) for m in states.PAYMENT_METHODS)
 LINE_COLUMNS = (Column("sequence", "#"), Column("sku", _l("SKU")), Column("description", _l("Description")),
                 Column("qty", _l("Qty"), True), Column("unit_price", _l("Unit price"), True),
                 Column("discount", _l("Disc. %"), True), Column("tax_rate", _l("Tax rate"), True),
@@ -30,8 +30,13 @@ PAYMENT_COLUMNS = (Column("paid_on", _l("Date")), Column("kind", _l("Kind")), Co
                    Column("amount", _l("Amount"), True), Column("reference", _l("Reference")))
 
 
+def _methods():
+    """The payment methods a clerk may choose, labelled in the reader's language."""
+    return tuple((m, code_label("payment_method", m)) for m in states.PAYMENT_METHODS)
+
+
 class OrderDocument(DocumentPage):
-    stages = tuple(Stage(s, _l(states.STATE_LABELS[s])) for s in (states.NEW, states.PROCESSING, states.COMPLETED))
+    stages = tuple(Stage(s, states.STATE_LABELS[s]) for s in (states.NEW, states.PROCESSING, states.COMPLETED))
     side_stages = (Stage(states.CANCELLED, _l("Cancelled")), Stage(states.RETURNED, _l("Returned")))
 
     def document_stage(self, order):
@@ -47,8 +52,8 @@ class OrderDocument(DocumentPage):
                    (_l("Confirmed"), when(order.confirmed_at)), (_l("Completed"), when(order.completed_at)),
                    (_l("Cancelled"), when(order.cancelled_at)), (_l("Channel"), code_label("channel", order.channel)),
                    (_l("External ref"), order.external_ref), (_l("Customer PO"), order.customer_po)],
-            badges=[order.label, _l(states.PAYMENT_LABELS[order.payment_status]),
-                    _l(states.FULFILMENT_LABELS[order.fulfilment_status])],
+            badges=[order.label, states.PAYMENT_LABELS[order.payment_status],
+                    states.FULFILMENT_LABELS[order.fulfilment_status]],
             notes=notes)
 
     def document_actions(self, order):
@@ -60,9 +65,12 @@ class OrderDocument(DocumentPage):
             found.append(Action(_l("Ship / deliver and complete"), transition, EDIT, {"transition": "complete"},
                                 style="primary", confirm=_l("Deliver the remaining goods and complete the order?")))
         if states.can(order, "pay") and order.balance > 0:
+            # The amount is an input the server reads back: plain digits, never the locale's
+            # grouping ("627.000" in Vietnamese would be read as 627).
             found.append(Action(_l("Register payment"), self.get_url(".pay_view", id=order.id), EDIT, style="success",
-                                fields=(Field("amount", _l("Amount"), value=number(order.balance), required=True),
-                                        Field("method", _l("Method"), "select", options=METHODS),
+                                fields=(Field("amount", _l("Amount"), value=plain_decimal(order.balance),
+                                              required=True),
+                                        Field("method", _l("Method"), "select", options=_methods()),
                                         Field("paid_on", _l("Paid on"), "date", value=date.today().isoformat()),
                                         Field("reference", _l("Reference")))))
         returnable = [line for line in order.lines if line.qty_delivered > line.qty_returned]
@@ -83,7 +91,7 @@ class OrderDocument(DocumentPage):
         fields += [Field("reason", _l("Reason"), required=True),
                    Field("refund_amount", _l("Refund (empty: what was paid for it)")),
                    Field("refund_method", _l("Refund method"), "select",
-                         options=(("", _l("Same as the payment")),) + METHODS)]
+                         options=(("", _l("Same as the payment")),) + _methods())]
         return Action(_l("Return"), self.get_url(".return_view", id=order.id), EDIT, fields=tuple(fields),
                       style="warning")
 
@@ -92,7 +100,7 @@ class OrderDocument(DocumentPage):
         rows = [{"sequence": line.sequence, "sku": line.sku, "description": line.description,
                  "qty": number(line.qty), "unit_price": money(line.unit_price, cur),
                  "discount": number(line.discount_percent),
-                 "tax_rate": number(line.tax_rate) if line.tax_rate is not None else _l("exempt"),
+                 "tax_rate": rate(line.tax_rate) if line.tax_rate is not None else _l("exempt"),
                  "net": money(line.net_amount, cur), "tax": money(line.tax_amount, cur),
                  "total": money(line.total_amount, cur), "delivered": number(line.qty_delivered),
                  "returned": number(line.qty_returned)} for line in order.lines]
@@ -122,7 +130,7 @@ class OrderDocument(DocumentPage):
         for ret in self._returns(order):
             if ret.order_id == order.id:
                 links.append(Link(ret.number, url_for("sales_return.details_view", id=ret.id), _l("Return"),
-                                  ret.state))
+                                  code_label("return_state", ret.state)))
                 if ret.replacement_order_id:
                     links.append(Link(ret.replacement_order.number, self.get_url(".details_view",
                                                                                  id=ret.replacement_order_id),
@@ -133,7 +141,7 @@ class OrderDocument(DocumentPage):
         return links
 
     def document_sections(self, order):
-        rows = [{"paid_on": when(p.paid_on), "kind": p.kind.capitalize(), "method": code_label("payment_method", p.method),
+        rows = [{"paid_on": when(p.paid_on), "kind": code_label("payment_kind", p.kind), "method": code_label("payment_method", p.method),
                  "amount": money(p.amount, order.currency), "reference": p.reference or ""} for p in order.payments]
         return [Table(_l("Payments"), PAYMENT_COLUMNS, rows, _l("No payments yet."))]
 

@@ -8,22 +8,23 @@ they are kept apart and the one-word label is derived, never stored.
 from __future__ import annotations
 
 from core.errors import UserError
+from core.i18n import _, _l
 
 NEW, PROCESSING, COMPLETED, CANCELLED = "new", "processing", "completed", "cancelled"
 STATES = (NEW, PROCESSING, COMPLETED, CANCELLED)
-STATE_LABELS = {NEW: "New", PROCESSING: "Processing", COMPLETED: "Completed", CANCELLED: "Cancelled"}
+STATE_LABELS = {NEW: _l("New"), PROCESSING: _l("Processing"), COMPLETED: _l("Completed"), CANCELLED: _l("Cancelled")}
 
 UNPAID, PARTLY_PAID, PAID, REFUNDED = "unpaid", "partly_paid", "paid", "refunded"
 PAYMENT_STATUSES = (UNPAID, PARTLY_PAID, PAID, REFUNDED)
-PAYMENT_LABELS = {UNPAID: "Unpaid", PARTLY_PAID: "Partly paid", PAID: "Paid", REFUNDED: "Refunded"}
+PAYMENT_LABELS = {UNPAID: _l("Unpaid"), PARTLY_PAID: _l("Partly paid"), PAID: _l("Paid"), REFUNDED: _l("Refunded")}
 
 UNFULFILLED, PARTLY, FULFILLED, RETURNED = "unfulfilled", "partly", "fulfilled", "returned"
 FULFILMENT_STATUSES = (UNFULFILLED, PARTLY, FULFILLED, RETURNED)
-FULFILMENT_LABELS = {UNFULFILLED: "Unfulfilled", PARTLY: "Partly fulfilled", FULFILLED: "Fulfilled",
-                     RETURNED: "Returned"}
+FULFILMENT_LABELS = {UNFULFILLED: _l("Unfulfilled"), PARTLY: _l("Partly fulfilled"), FULFILLED: _l("Fulfilled"),
+                     RETURNED: _l("Returned")}
 
 CHANNELS = ("web", "shopee", "lazada", "tiktok", "phone", "facebook", "counter", "manual")
-PAYMENT_METHODS = ("cash", "card", "bank_transfer", "cod", "ewallet")
+PAYMENT_METHODS = ("cash", "card", "bank_transfer", "cod", "ewallet", "virtual_account")
 # Store credit from a returned exchange, applied to the replacement order; never chosen by hand.
 RETURN_CREDIT = "return_credit"
 SHIPPING_PAYERS = ("customer", "merchant")
@@ -38,21 +39,25 @@ TRANSITIONS = {
     "pay": ((NEW, PROCESSING, COMPLETED), None),
     "return": ((PROCESSING, COMPLETED), None),
 }
-VERBS = {"confirm": "confirmed", "cancel": "cancelled", "complete": "completed", "deliver": "delivered",
-         "edit": "edited", "pay": "paid", "return": "returned"}
+# The past participle in "only New orders can be confirmed" (translated with the sentence it goes in).
+VERBS = {"confirm": _l("confirmed"), "cancel": _l("cancelled"), "complete": _l("completed"),
+         "deliver": _l("delivered"), "edit": _l("edited"), "pay": _l("paid"), "return": _l("returned")}
 
 
 def _or_list(states) -> str:
-    names = [STATE_LABELS[s] for s in states]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    names = [str(STATE_LABELS[s]) for s in states]
+    if len(names) == 1:
+        return names[0]
+    return _("%(names)s or %(last)s", names=", ".join(names[:-1]), last=names[-1])
 
 
 def check_transition(order, action: str) -> str | None:
     """Raise a UserError saying why ``action`` is not allowed; return the target state."""
     allowed, target = TRANSITIONS[action]
     if order.state not in allowed:
-        raise UserError(f"order {order.number} is {STATE_LABELS[order.state]}; only {_or_list(allowed)} "
-                        f"orders can be {VERBS[action]}")
+        raise UserError(_("order %(number)s is %(state)s; only %(allowed)s orders can be %(verb)s",
+                          number=order.number, state=STATE_LABELS[order.state], allowed=_or_list(allowed),
+                          verb=VERBS[action]))
     return target
 
 
@@ -62,20 +67,21 @@ def can(order, action: str) -> bool:
 
 def display_label(state: str, payment_status: str, fulfilment_status: str, *,
                   ships_before_payment: bool = False) -> str:
-    """The one label a list shows, derived from the three statuses.
+    """The one label a list shows, derived from the three statuses, in the reader's language
+    (English outside a request: the CLI prints it).
 
     ``ships_before_payment``: COD or credit terms, where an unpaid order is still ready to ship.
     """
     if state == CANCELLED:
-        return "Cancelled"
+        return _("Cancelled")
     if payment_status == REFUNDED:
-        return "Refunded"
+        return _("Refunded")
     if fulfilment_status == RETURNED:
-        return "Returned"
+        return _("Returned")
     if state == COMPLETED:
-        return "Completed"
+        return _("Completed")
     if state == NEW:
-        return "New (paid)" if payment_status == PAID else "New"
+        return _("New (paid)") if payment_status == PAID else _("New")
     if fulfilment_status == UNFULFILLED and payment_status != PAID and not ships_before_payment:
-        return "Awaiting payment"
-    return {UNFULFILLED: "To ship", PARTLY: "Partly shipped", FULFILLED: "Shipped"}[fulfilment_status]
+        return _("Awaiting payment")
+    return {UNFULFILLED: _("To ship"), PARTLY: _("Partly shipped"), FULFILLED: _("Shipped")}[fulfilment_status]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from core.errors import UserError
+from core.i18n import _
 from core.money import fit_column, parse_decimal, quantize
 
 HUNDRED = Decimal(100)
@@ -38,9 +39,9 @@ def clean_amount(value, label: str, *, allow_zero: bool = True, allow_negative: 
     """
     amount = parse_decimal(value, field=label)
     if not allow_negative and amount < 0:
-        raise UserError(f"{label}: must not be negative, got {amount}")
+        raise UserError(_("%(field)s: must not be negative, got %(value)s", field=label, value=amount))
     if not allow_zero and amount == 0:
-        raise UserError(f"{label}: must be more than zero")
+        raise UserError(_("%(field)s: must be more than zero", field=label))
     return amount if column is None else fit_column(amount, column, label)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter
 
 from core.admin import SecureModelView, ServiceForms
+from core.i18n import _l
 
 from . import services
 from .models import OrderWarehouse
@@ -26,12 +27,12 @@ class OrderWarehouseView(ServiceForms, SecureModelView):
     service_update = staticmethod(_change)
     column_list = ("order", "warehouse", "reserved")
     column_sortable_list = ()
-    column_filters = (BooleanEqualFilter(OrderWarehouse.reserved, "Reserved"),)
+    column_filters = (BooleanEqualFilter(OrderWarehouse.reserved, _l("Stock reserved")),)
     form_columns = ("order", "warehouse")
     form_ajax_refs = {"order": {"fields": ("number",), "page_size": 20}}
-    column_labels = {"reserved": "Stock reserved"}
+    column_labels = {"order": _l("Order"), "warehouse": _l("Warehouse"), "reserved": _l("Stock reserved")}
 
 
 def register(admin, ctx):
-    admin.add_view(OrderWarehouseView(OrderWarehouse, ctx.session, name="Order warehouses",
-                                      endpoint="sales_stock_order_warehouse"))
+    admin.add_view(OrderWarehouseView(OrderWarehouse, ctx.session, name=_l("Order warehouses"),
+                                      endpoint="sales_stock_order_warehouse"), menu="inventory")

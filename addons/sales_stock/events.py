@@ -18,9 +18,12 @@ def _setting(session, key):
 
 def on_confirmed(session, business_id, order_id, **_):
     from addons.sales.services import get_order
-    order = get_order(session, order_id)
-    runtime, draft_po = _setting(session, "draft_po_on_shortfall")
-    services.reserve_order(session, order, draft_po=draft_po, runtime=runtime)
+
+    def shortfall(warehouse_id, lines):
+        runtime, draft_po = _setting(session, "draft_po_on_shortfall")
+        if draft_po:
+            services.draft_after_rollback(session, runtime, business_id, warehouse_id, lines)
+    services.reserve_order(session, get_order(session, order_id), on_shortfall=shortfall)
 
 
 def on_cancelled(session, business_id, order_id, **_):

@@ -8,10 +8,13 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from decimal import Decimal
+from functools import lru_cache
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 
+from core.db import tx_cache
 from core.errors import NotFound, UserError
+from core.i18n import _
 
 from .models import OrderWarehouse, ReturnWarehouse
 
@@ -22,7 +25,7 @@ def _warehouse(session, warehouse_id: int):
     from addons.warehouse.models import Warehouse
     wh = session.scalar(select(Warehouse).where(Warehouse.id == warehouse_id))
     if wh is None:
-        raise NotFound(f"warehouse #{warehouse_id} does not exist")
+        raise NotFound(_("warehouse #%(id)s does not exist", id=warehouse_id))
     return wh
 
 
@@ -32,13 +35,14 @@ def set_order_warehouse(session, order_id: int, warehouse_id: int) -> OrderWareh
     from addons.sales import states
     order = get_order(session, order_id)
     if order.state != states.NEW:
-        raise UserError(f"order {order.number} is {states.STATE_LABELS[order.state]}; the warehouse can only "
-                        f"be changed while the order is New")
+        raise UserError(_("order %(number)s is %(state)s; the warehouse can only be changed while the order is New",
+                          number=order.number, state=states.STATE_LABELS[order.state]))
     _warehouse(session, warehouse_id)
-    link = session.scalar(select(OrderWarehouse).where(OrderWarehouse.order_id == order.id))
+    link = order_link(session, order.id)
     if link is None:
         link = OrderWarehouse(order_id=order.id, warehouse_id=warehouse_id)
         session.add(link)
+        tx_cache(session)["sales_stock_links"][order.id] = link
     else:
         link.warehouse_id = warehouse_id
     session.flush()
@@ -50,7 +54,7 @@ def set_return_warehouse(session, return_id: int, warehouse_id: int) -> ReturnWa
     from addons.sales.services import get_return
     ret = get_return(session, return_id)
     if ret.state != "draft":
-        raise UserError(f"return {ret.number} is already received; its goods are in stock")
+        raise UserError(_("return %(number)s is already received; its goods are in stock", number=ret.number))
     _warehouse(session, warehouse_id)
     link = session.scalar(select(ReturnWarehouse).where(ReturnWarehouse.return_id == ret.id))
     if link is None:
@@ -63,16 +67,54 @@ def set_return_warehouse(session, return_id: int, warehouse_id: int) -> ReturnWa
 
 
 def order_link(session, order_id: int) -> OrderWarehouse | None:
-    return session.scalar(select(OrderWarehouse).where(OrderWarehouse.order_id == order_id))
+    """The order's warehouse link, read once per transaction (confirming and completing an
+    order in one transaction both need it)."""
+    cache = tx_cache(session)
+    links = cache.setdefault("sales_stock_links", {})
+    if order_id not in links and order_id in cache.get("sales_orders_created", ()):
+        links[order_id] = None  # created in this transaction: a link would be in the memo already
+    if order_id not in links:
+        links[order_id] = session.scalar(select(OrderWarehouse).where(OrderWarehouse.order_id == order_id))
+    return links[order_id]
 
 
-def _link_or_default(session, order_id: int) -> OrderWarehouse:
+@lru_cache(maxsize=1)
+def _serving_warehouse():
+    """(warehouse, link) of order ``:order_id``: its linked warehouse, else (the default one, None).
+    Built once (every confirmation runs it); the tenancy fence filters both tables as it runs."""
+    from addons.warehouse.models import Warehouse
+    from addons.warehouse.services import default_order
+    return (select(Warehouse, OrderWarehouse)
+            .outerjoin(OrderWarehouse, (OrderWarehouse.warehouse_id == Warehouse.id)
+                       & (OrderWarehouse.order_id == bindparam("order_id")))
+            .where(OrderWarehouse.id.is_not(None) | Warehouse.active.is_(True))
+            .order_by(OrderWarehouse.id.is_(None), *default_order()).limit(1))
+
+
+def _link_or_default(session, order_id: int, *, reserved: bool = False) -> OrderWarehouse:
+    """The order's link, or a new one to the default warehouse (written with the next flush,
+    ``reserved`` already set, so it is one INSERT rather than an INSERT and an UPDATE).
+
+    Not read yet in this transaction, the link and the warehouse that serves it come in one
+    query: the linked warehouse if there is a link, else the default one (which the stock
+    change then finds in the identity map rather than loading it)."""
     from addons.warehouse.services import default_warehouse
-    link = order_link(session, order_id)
+    cache = tx_cache(session)
+    links = cache.setdefault("sales_stock_links", {})
+    warehouse = None
+    if order_id in links or order_id in cache.get("sales_orders_created", ()):
+        link = order_link(session, order_id)
+    else:
+        row = session.execute(_serving_warehouse(), {"order_id": order_id}).first()
+        warehouse, link = row if row is not None else (None, None)
+        links[order_id] = link
+        # held for the transaction: the identity map keeps objects only weakly
+        cache.setdefault("sales_stock_warehouses", {})[getattr(warehouse, "id", None)] = warehouse
     if link is None:
-        link = OrderWarehouse(order_id=order_id, warehouse_id=default_warehouse(session).id)
+        warehouse_id = warehouse.id if warehouse is not None else default_warehouse(session).id
+        link = OrderWarehouse(order_id=order_id, warehouse_id=warehouse_id, reserved=reserved)
         session.add(link)
-        session.flush()
+        links[order_id] = link
     return link
 
 
@@ -85,16 +127,22 @@ def _grouped(pairs) -> list[tuple[int, Decimal]]:
     return sorted(totals.items())
 
 
-def reserve_order(session, order, *, draft_po: bool = False, runtime=None) -> OrderWarehouse:
-    """Reserve every undelivered line of ``order``, all or nothing (the warehouse's guarded update)."""
+def reserve_order(session, order, *, on_shortfall=None) -> OrderWarehouse:
+    """Reserve every undelivered line of ``order``, all or nothing (the warehouse's guarded update).
+
+    ``on_shortfall(warehouse_id, lines)`` runs when the stock falls short, before the error
+    goes on: whatever it needs (the draft-PO setting) is read only on that path, not on
+    every confirmation."""
     from addons.warehouse import services as wh
-    link = _link_or_default(session, order.id)
+    link = _link_or_default(session, order.id, reserved=True)
     lines = _grouped((line.variant_id, line.qty - line.qty_delivered) for line in order.lines)
     try:
         wh.reserve(session, link.warehouse_id, lines, reference=order.number)
     except UserError:
-        if draft_po and runtime is not None:
-            _draft_after_rollback(session, runtime, session.info["business_id"], link.warehouse_id, lines)
+        # A shortfall fails the whole transaction (the order stays New): the link and its
+        # reserved flag roll back with it.
+        if on_shortfall is not None:
+            on_shortfall(link.warehouse_id, lines)
         raise
     link.reserved = True
     return link
@@ -143,7 +191,7 @@ def restock_return(session, ret) -> None:
             wh.restock(session, target, lines, reference=ret.number, damaged=damaged)
 
 
-def _draft_after_rollback(session, runtime, business_id, warehouse_id, lines):
+def draft_after_rollback(session, runtime, business_id, warehouse_id, lines):
     """Draft purchase orders for the shortfall once the failed confirmation has rolled back.
 
     It cannot happen inside that transaction (it rolls back) nor in a second one

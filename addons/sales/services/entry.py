@@ -35,6 +35,7 @@ from sqlalchemy import select
 
 from addons.partners.models import Partner
 from core.errors import NotFound, UserError
+from core.i18n import _, buyer_language
 
 from .. import states
 from ..models import Order
@@ -92,7 +93,7 @@ def create_order_from_entry(session, payload, *, confirm: bool = False, actor=No
         try:
             entry.header["payment_term_code"] = get_payment_term(session, code).code if code else None
         except UserError as exc:
-            entry.problems.append(f"payment_term: {exc}")
+            entry.problems.append(_("payment_term: %(error)s", error=exc))
     entry.header["prices_include_tax"] = as_bool(payload.get("prices_include_tax", False), "prices_include_tax",
                                                  entry.problems)
     entry.header["external_ref"] = as_text(payload.get("external_ref"), "external_ref", 64, entry.problems)
@@ -132,10 +133,11 @@ def update_order_lines_from_entry(session, order_id: int, payload, *, confirm: b
 
 def locked_reason(order: Order) -> str:
     """Why the lines of an order that is no longer New cannot change (the screen shows the same words)."""
-    why = {states.PROCESSING: "stock is reserved against them; cancel the order and enter a new one to change them",
-           states.COMPLETED: "its goods were delivered; a return or an exchange changes what the customer keeps",
-           states.CANCELLED: "a cancelled order stays as it was; enter a new order instead"}[order.state]
-    return f"order {order.number} is {states.STATE_LABELS[order.state]}, so its lines are locked: {why}"
+    why = {states.PROCESSING: _("stock is reserved against them; cancel the order and enter a new one to change them"),
+           states.COMPLETED: _("its goods were delivered; a return or an exchange changes what the customer keeps"),
+           states.CANCELLED: _("a cancelled order stays as it was; enter a new order instead")}[order.state]
+    return _("order %(number)s is %(state)s, so its lines are locked: %(why)s", number=order.number,
+             state=states.STATE_LABELS[order.state], why=why)
 
 
 def _finish(session, order: Order, entry: _Entry, confirm: bool) -> Order:
@@ -159,7 +161,7 @@ def _read_common(session, payload: dict, entry: _Entry, currency: str, actor, ke
     header["shipping_fee"] = _money(payload.get("shipping_fee", "0"), "shipping_fee", currency, problems)
     payer = payload.get("shipping_paid_by") or "customer"
     if payer not in states.SHIPPING_PAYERS:
-        problems.append(f"shipping_paid_by: {payer!r} must be customer or merchant")
+        problems.append(_("shipping_paid_by: %(payer)r must be customer or merchant", payer=payer))
     header["shipping_paid_by"] = payer
     cod = payload.get("cod", False)
     if isinstance(cod, bool) or cod in (None, ""):
@@ -170,7 +172,7 @@ def _read_common(session, payload: dict, entry: _Entry, currency: str, actor, ke
     header["note"] = as_text(payload.get("note"), "note", 4000, problems)
     entry.due_date = as_date(payload.get("due_date"), "due_date", problems)
     if entry.due_date is not None and entry.due_date < date.today():
-        problems.append(f"due_date: {entry.due_date.isoformat()} is before today")
+        problems.append(_("due_date: %(date)s is before today", date=entry.due_date.isoformat()))
     if payload.get("shipping_address") not in (None, {}):
         entry.shipping_address = _shipping_address(payload["shipping_address"], problems)
 
@@ -178,7 +180,8 @@ def _read_common(session, payload: dict, entry: _Entry, currency: str, actor, ke
 def _channel(value, problems) -> str:
     channel = value or "manual"
     if channel not in states.CHANNELS:
-        problems.append(f"channel: {channel!r} is not one of {', '.join(states.CHANNELS)}")
+        problems.append(_("channel: %(channel)r is not one of %(channels)s", channel=channel,
+                          channels=", ".join(states.CHANNELS)))
     return channel
 
 
@@ -190,7 +193,8 @@ def _money(value, label: str, currency: str, problems) -> Decimal:
         problems.append(str(exc))
         return Decimal(0)
     if _decimals(amount) > minor_units(currency):
-        problems.append(f"{label}: {amount} has more decimals than {currency} allows")
+        problems.append(_("%(field)s: %(value)s has more decimals than %(currency)s allows", field=label, value=amount,
+                          currency=currency))
     return amount
 
 
@@ -206,13 +210,13 @@ def _number(raw, label: str, decimals: int, problems, *, low=Decimal(0), high=No
         problems.append(str(exc))
         return None
     if positive and value <= 0:
-        problems.append(f"{label}: must be greater than 0")
+        problems.append(_("%(field)s: must be greater than 0", field=label))
     elif value < low:
-        problems.append(f"{label}: must not be negative")
+        problems.append(_("%(field)s: must not be negative", field=label))
     elif high is not None and value > high:
-        problems.append(f"{label}: at most {high}")
+        problems.append(_("%(field)s: at most %(high)s", field=label, high=high))
     elif _decimals(value) > decimals:
-        problems.append(f"{label}: at most {decimals} decimals")
+        problems.append(_("%(field)s: at most %(decimals)s decimals", field=label, decimals=decimals))
     else:
         return value
     return None
@@ -221,7 +225,8 @@ def _number(raw, label: str, decimals: int, problems, *, low=Decimal(0), high=No
 def _lines(session, raw, channel: str, actor, kept: dict, problems) -> list[dict]:
     """Order lines for create_order/set_lines ({variant_id, qty, unit_price, discount_percent})."""
     if not isinstance(raw, list) or not raw:
-        problems.append("lines: at least one line is needed, e.g. [{\"sku\": \"TEE-RED-M\", \"qty\": 1}]")
+        problems.append(_("lines: at least one line is needed, e.g. %(example)s",
+                          example='[{"sku": "TEE-RED-M", "qty": 1}]'))
         return []
     skus = [line["sku"].strip() for line in raw if isinstance(line, dict) and _clean_text(line.get("sku"))]
     found = _sellable(session, skus, channel if channel in states.CHANNELS else None)
@@ -236,20 +241,20 @@ def _lines(session, raw, channel: str, actor, kept: dict, problems) -> list[dict
         if line.get("sku") is not None and not _clean_text(line.get("sku")):
             pass   # as_text named the problem
         elif not sku:
-            problems.append(f"{where}.sku: required")
+            problems.append(_("%(field)s: required", field=where + ".sku"))
         elif terms is None:
-            problems.append(f"{where}.sku: no product with SKU {sku!r}")
+            problems.append(_("%(field)s: no product with SKU %(sku)r", field=where + ".sku", sku=sku))
         elif not (terms["variant"].active and terms["variant"].product.active):
-            problems.append(f"{where}.sku: {sku} is archived and cannot be sold")
+            problems.append(_("%(field)s: %(sku)s is archived and cannot be sold", field=where + ".sku", sku=sku))
         qty = _number(line.get("qty"), f"{where}.qty", QTY_DECIMALS, problems, positive=True)
         price = terms["price"] if terms else None
         if line.get("unit_price") not in (None, ""):
             price = _number(line["unit_price"], f"{where}.unit_price", PRICE_DECIMALS, problems)
             if price is not None and terms and price != terms["price"] and price != kept.get(sku) \
                     and not may_override:
-                problems.append(f"{where}.unit_price: {price} differs from the catalog price "
-                                f"{terms['price'].normalize():f}; changing a price needs the permission "
-                                f"{OVERRIDE_PRICE}")
+                problems.append(_("%(field)s: %(price)s differs from the catalog price %(catalog)s; changing a price "
+                                  "needs the permission %(permission)s", field=where + ".unit_price", price=price,
+                                  catalog=format(terms["price"].normalize(), "f"), permission=OVERRIDE_PRICE))
         discount = _number(line.get("discount_percent", "0") or "0", f"{where}.discount_percent",
                            PERCENT_DECIMALS, problems, high=Decimal(100))
         if terms and qty is not None and price is not None and discount is not None:
@@ -284,7 +289,8 @@ def _customer(session, raw, business, problems):
     from addons.partners import services as partners
     if not known_keys(raw, CUSTOMER_KEYS, "customer", problems):
         if raw is None:
-            problems.append("customer: required: {\"code\": ...} or the new customer's name, phone, ...")
+            problems.append(_("customer: required: %(example)s or the new customer's name, phone, ...",
+                              example='{"code": ...}'))
         return None
     if "code" in raw:
         return _existing_customer(session, raw, problems)
@@ -294,16 +300,20 @@ def _customer(session, raw, business, problems):
     text = {key: as_text(raw.get(key), f"customer.{key}", 200, problems)
             for key in ("name", "phone", "email", "country", "tax_id", "kind", "language")}
     place = {key: as_text(address.get(key), f"customer.address.{key}", 300, problems) for key in ADDRESS_KEYS}
-    languages = [lang for lang in (business.languages or []) if lang in ("en", "ko", "vi", "zh", "ru", "es")]
-    values = dict(name=text["name"], country=text["country"] or business.country, tax_id=text["tax_id"],
+    country = text["country"] or business.country
+    # A new customer reads their own language, else their country's (a Vietnamese walk-in of a Korean
+    # shop: Vietnamese), else the shop's: their invoices and mails go out in it.
+    # (A language typed is kept as typed, so a wrong one is refused by the partner's checks.)
+    language = text["language"] or buyer_language(None, country, (business.languages or ["en"])[0])
+    values = dict(name=text["name"], country=country, tax_id=text["tax_id"],
                   kind=text["kind"] or ("company" if text["tax_id"] else "person"), email=text["email"],
-                  phone=text["phone"], language=text["language"] or (languages[0] if languages else "en"),
+                  phone=text["phone"], language=language,
                   street=", ".join(p for p in (place["street"], place["ward"]) if p) or None,
                   city=place["district"], region=place["province"], postal_code=place["postal_code"],
                   is_customer=True, is_supplier=False, active=True)
     cleaned, found = partners.clean_partner(values)
     for problem in found:
-        name, _, rest = problem.partition(":")
+        name, _colon, rest = problem.partition(":")
         problems.append(f"{PARTNER_FIELD_PATHS.get(name, 'customer.' + name)}:{rest}")
     if found:
         return None
@@ -318,16 +328,17 @@ def _existing_customer(session, raw: dict, problems):
     from addons.partners import services as partners
     extra = sorted(set(raw) - {"code"})
     if extra:
-        problems.append(f"customer: give either its code or a new customer's fields, not both ({', '.join(extra)})")
+        problems.append(_("customer: give either its code or a new customer's fields, not both (%(fields)s)",
+                          fields=", ".join(extra)))
     try:
         partner = partners.partner_by_code(session, raw["code"])
     except NotFound:
-        problems.append(f"customer.code: no customer with code {raw['code']!r}")
+        problems.append(_("customer.code: no customer with code %(code)r", code=raw["code"]))
         return None
     if not partner.is_customer:
-        problems.append(f"customer.code: {partner.name} is not marked as a customer")
+        problems.append(_("customer.code: %(name)s is not marked as a customer", name=partner.name))
     elif not partner.active:
-        problems.append(f"customer.code: {partner.name} is archived")
+        problems.append(_("customer.code: %(name)s is archived", name=partner.name))
     return partner
 
 
@@ -370,6 +381,7 @@ def _replay(session, payload, digest: str) -> Order | None:
     if order is None:
         return None
     if order.entry_digest != digest:
-        raise EntryError([f"external_ref: {channel} order {ref!r} is already {order.number} with other "
-                          f"content; send exactly the same content to get it back, or use a new reference"])
+        raise EntryError([_("external_ref: %(channel)s order %(ref)r is already %(number)s with other content; send "
+                            "exactly the same content to get it back, or use a new reference", channel=channel,
+                            ref=ref, number=order.number)])
     return order

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from core.errors import FieldErrors
+from core.i18n import _
 
 CUSTOMER_KEYS = ("code", "name", "kind", "phone", "email", "country", "tax_id", "language", "address")
 ADDRESS_KEYS = ("street", "ward", "district", "province", "postal_code")
@@ -24,11 +25,12 @@ def known_keys(value, allowed, where: str, problems) -> bool:
     """Is ``value`` an object? Records it if not, and every key it has that ``allowed`` does not."""
     if not isinstance(value, dict):
         if value is not None:
-            problems.append(f"{where or 'payload'}: must be an object, got {type(value).__name__}")
+            problems.append(_("%(field)s: must be an object, got %(type)s", field=where or "payload",
+                              type=type(value).__name__))
         return False
     prefix = f"{where}." if where else ""
     for key in sorted(set(value) - set(allowed), key=str):
-        problems.append(f"{prefix}{key}: unknown field (known: {', '.join(allowed)})")
+        problems.append(_("%(field)s: unknown field (known: %(known)s)", field=prefix + str(key), known=", ".join(allowed)))
     return True
 
 
@@ -37,21 +39,22 @@ def as_text(value, label: str, max_length: int, problems) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        problems.append(f"{label}: must be text, got {type(value).__name__}")
+        problems.append(_("%(field)s: must be text, got %(type)s", field=label, type=type(value).__name__))
         return None
     text = value.strip()
     if "\x00" in text:
-        problems.append(f"{label}: contains a NUL character")
+        problems.append(_("%(field)s: contains a NUL character", field=label))
         return None
     if len(text) > max_length:
-        problems.append(f"{label}: at most {max_length} characters, got {len(text)}")
+        problems.append(_("%(field)s: at most %(max)s characters, got %(length)s", field=label, max=max_length,
+                          length=len(text)))
         return None
     return text or None
 
 
 def as_bool(value, label: str, problems) -> bool:
     if not isinstance(value, bool):
-        problems.append(f"{label}: must be true or false, got {value!r}")
+        problems.append(_("%(field)s: must be true or false, got %(value)r", field=label, value=value))
         return False
     return value
 
@@ -64,5 +67,5 @@ def as_date(value, label: str, problems) -> date | None:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        problems.append(f"{label}: {value!r} is not a date (YYYY-MM-DD)")
+        problems.append(_("%(field)s: %(value)r is not a date (YYYY-MM-DD)", field=label, value=value))
         return None

@@ -14,11 +14,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm.util import identity_key
 
-from core.db import get_in_business, utcnow
+from core.audit import flush_one
+from core.db import get_in_business, tx_cache, utcnow
 from core.errors import NotFound, UserError
 from core.events import publish
+from core.i18n import _
 from core.models import Business
 from core.sequences import next_number
 
@@ -37,7 +40,7 @@ def get_order(session, order_id: int) -> Order:
     """The order of the session's business, or NotFound (another business's order is not found either)."""
     order = get_in_business(session, Order, order_id)
     if order is None:
-        raise NotFound(f"order #{order_id} does not exist")
+        raise NotFound(_("order #%(id)s does not exist", id=order_id))
     return order
 
 
@@ -48,12 +51,13 @@ def find_order(session, ref: str) -> Order:
     if order is None:
         found = session.scalars(select(Order).where(Order.external_ref == ref).limit(2)).all()
         if len(found) > 1:
-            raise UserError(f"external reference {ref!r} is used on several channels; use the order number")
+            raise UserError(_("external reference %(ref)r is used on several channels; use the order number", ref=ref))
         order = found[0] if found else None
     if order is None and ref.isdigit():
         order = get_in_business(session, Order, int(ref))
     if order is None:
-        raise NotFound(f"no order {ref!r} (give the number such as SO-2026-0007, the external reference or the id)")
+        raise NotFound(_("no order %(ref)r (give the number such as SO-2026-0007, the external reference or the id)",
+                         ref=ref))
     return order
 
 
@@ -63,12 +67,31 @@ def quantize_money(amount, currency: str) -> Decimal:
     return quantize(amount, currency)
 
 
-def business_of(session) -> Business:
-    """The business the session is bound to (its currency and country shape an order)."""
+def business_of(session):
+    """The session's business, for reading (its currency, country and languages shape an order).
+
+    The ORM ``Business`` when this transaction has it loaded (perhaps changed, not yet
+    flushed), else a read-only row of its columns (same attribute names), read once per
+    transaction with a statement built once: every order asks, and an ORM load of the row
+    cost more than the rest of creating the order's header. Change the business through
+    ``session.get(Business, ...)``, not through this."""
     business_id = session.info.get("business_id")
     if business_id is None:
-        raise UserError("no business selected: sales work in one business")
-    return session.get(Business, business_id)
+        raise UserError(_("no business selected: sales work in one business"))
+    loaded = session.identity_map.get(identity_key(Business, business_id))
+    if loaded is not None:
+        return loaded
+    cache = tx_cache(session)
+    facts = cache.get("sales.business")
+    if facts is None:
+        facts = cache["sales.business"] = session.connection().execute(
+            _BUSINESS_FACTS, {"facts_business": business_id}).one()
+    return facts
+
+
+_business = Business.__table__
+# Every column, so a caller reading any attribute of the business keeps working with the row.
+_BUSINESS_FACTS = select(_business).where(_business.c.id == bindparam("facts_business"))
 
 
 # ---------------------------------------------------------------- orders
@@ -83,15 +106,17 @@ def create_order(session, *, channel: str = "manual", partner_id: int | None = N
     business = business_of(session)
     problems = []
     if channel not in states.CHANNELS:
-        problems.append(f"channel: {channel!r} is not one of {', '.join(states.CHANNELS)}")
+        problems.append(_("channel: %(channel)r is not one of %(channels)s", channel=channel,
+                          channels=", ".join(states.CHANNELS)))
     if shipping_paid_by not in states.SHIPPING_PAYERS:
-        problems.append(f"shipping_paid_by: {shipping_paid_by!r} must be customer or merchant")
+        problems.append(_("shipping_paid_by: %(payer)r must be customer or merchant", payer=shipping_paid_by))
     external_ref = (external_ref or "").strip() or None
     if external_ref and channel in states.CHANNELS:
         taken = session.scalar(select(Order.number).where(Order.channel == channel,
                                                           Order.external_ref == external_ref))
         if taken:
-            problems.append(f"external_ref: {channel} order {external_ref!r} is already {taken}")
+            problems.append(_("external_ref: %(channel)s order %(ref)r is already %(number)s", channel=channel,
+                              ref=external_ref, number=taken))
     partner = _customer(session, partner_id, problems)
     code = payment_term_code or (partner.payment_term_code if partner else None)
     term = None
@@ -99,7 +124,7 @@ def create_order(session, *, channel: str = "manual", partner_id: int | None = N
         try:
             term = get_payment_term(session, code)
         except UserError as exc:
-            problems.append(f"payment term: {exc}")
+            problems.append(_("payment term: %(error)s", error=exc))
     if problems:
         raise UserError("; ".join(problems))
     order_date = order_date or date.today()
@@ -116,9 +141,15 @@ def create_order(session, *, channel: str = "manual", partner_id: int | None = N
         order.term_days, order.term_discount_percent = term.days, term.discount_percent
         order.term_discount_days = term.discount_days
     _check_money_decimals(order)
-    session.add(order)
+    # Lines and totals first, then into the session: the queries _set_lines makes cannot
+    # autoflush a half-built order (an INSERT now and an UPDATE of its totals later).
     _set_lines(session, order, lines)
+    session.add(order)
     session.flush()
+    # Orders created in this transaction: nothing else can have been attached to them yet
+    # (the stock bridge need not look for a warehouse link it would have made itself).
+    tx_cache(session).setdefault("sales_orders_created", set()).add(order.id)
+    publish(session, "sales.order_created", order_id=order.id)
     return order
 
 
@@ -128,11 +159,11 @@ def _customer(session, partner_id, problems):
     from addons.partners.models import Partner
     partner = get_in_business(session, Partner, partner_id)
     if partner is None:
-        problems.append(f"customer: partner #{partner_id} does not exist")
+        problems.append(_("customer: partner #%(id)s does not exist", id=partner_id))
     elif not partner.is_customer:
-        problems.append(f"customer: {partner.name} is not marked as a customer")
+        problems.append(_("customer: %(name)s is not marked as a customer", name=partner.name))
     elif not partner.active:
-        problems.append(f"customer: {partner.name} is archived")
+        problems.append(_("customer: %(name)s is archived", name=partner.name))
     return partner
 
 
@@ -141,7 +172,8 @@ def _check_money_decimals(order: Order):
     for field in ("shipping_fee", "cod_amount"):
         value = getattr(order, field)
         if quantize(value, order.currency) != value:
-            raise UserError(f"{field}: {value} has more decimals than {order.currency} allows")
+            raise UserError(_("%(field)s: %(value)s has more decimals than %(currency)s allows", field=field, value=value,
+                              currency=order.currency))
 
 
 def set_lines(session, order_id: int, lines) -> Order:
@@ -162,12 +194,13 @@ def update_order(session, order_id: int, **fields) -> Order:
     allowed = {"customer_po", "note", "shipping_fee", "shipping_paid_by", "cod_amount"}
     unknown = set(fields) - allowed
     if unknown:
-        raise UserError(f"cannot change {', '.join(sorted(unknown))} here (editable: {', '.join(sorted(allowed))})")
+        raise UserError(_("cannot change %(fields)s here (editable: %(editable)s)", fields=", ".join(sorted(unknown)),
+                          editable=", ".join(sorted(allowed))))
     for key in ("shipping_fee", "cod_amount"):
         if key in fields:
             fields[key] = clean_amount(fields[key], key, column=getattr(Order, key))
     if fields.get("shipping_paid_by", "customer") not in states.SHIPPING_PAYERS:
-        raise UserError(f"shipping_paid_by: {fields['shipping_paid_by']!r} must be customer or merchant")
+        raise UserError(_("shipping_paid_by: %(payer)r must be customer or merchant", payer=fields["shipping_paid_by"]))
     for key, value in fields.items():
         setattr(order, key, value)
     _check_money_decimals(order)
@@ -181,18 +214,21 @@ def _set_lines(session, order: Order, lines) -> None:
     problems = []
     wanted = [raw["variant_id"] for raw in lines if isinstance(raw, dict) and isinstance(raw.get("variant_id"), int)]
     terms = catalog.selling_terms(session, wanted, channel=order.channel)
+    # Held for the transaction: the flush checks that each line's variant is the business's,
+    # and finds them in the identity map instead of reading them again.
+    tx_cache(session).setdefault("sales_variants", []).extend(t["variant"] for t in terms.values())
     for i, raw in enumerate(lines, start=1):
         where = f"line {i}"
         if not isinstance(raw, dict) or "variant_id" not in raw or "qty" not in raw:
-            problems.append(f"{where}: needs variant_id and qty")
+            problems.append(_("%(where)s: needs variant_id and qty", where=where))
             continue
         found = terms.get(raw["variant_id"]) if isinstance(raw["variant_id"], int) else None
         if found is None:
-            problems.append(f"{where}: variant #{raw['variant_id']} does not exist")
+            problems.append(_("%(where)s: variant #%(id)s does not exist", where=where, id=raw["variant_id"]))
             continue
         variant = found["variant"]
         if not variant.active:
-            problems.append(f"{where}: {variant.sku} is archived and cannot be sold")
+            problems.append(_("%(where)s: %(sku)s is archived and cannot be sold", where=where, sku=variant.sku))
             continue
         try:
             qty = clean_amount(raw["qty"], f"{where} ({variant.sku}) qty", allow_zero=False, column=OrderLine.qty)
@@ -204,14 +240,16 @@ def _set_lines(session, order: Order, lines) -> None:
             discount = clean_amount(raw.get("discount_percent", "0"), f"{where} ({variant.sku}) discount_percent",
                                     column=OrderLine.discount_percent)
             if discount > 100:
-                raise UserError(f"{where} ({variant.sku}) discount_percent: at most 100, got {discount}")
+                raise UserError(_("%(where)s (%(sku)s) discount_percent: at most 100, got %(value)s", where=where,
+                                  sku=variant.sku, value=discount))
             if "tax_rate" in raw:
                 rate = None if raw["tax_rate"] is None else clean_amount(raw["tax_rate"], f"{where} tax_rate",
                                                                         column=OrderLine.tax_rate)
             else:
                 rate = found["tax_rate"]
             if rate is not None and rate >= 1:
-                raise UserError(f"{where} ({variant.sku}) tax_rate: a fraction such as 0.10 for 10 %, got {rate}")
+                raise UserError(_("%(where)s (%(sku)s) tax_rate: a fraction such as 0.10 for 10 %%, got %(value)s",
+                                  where=where, sku=variant.sku, value=rate))
         except UserError as exc:
             problems.append(str(exc))
             continue
@@ -240,8 +278,8 @@ def recompute(order: Order) -> None:
     order.subtotal, order.discount_total = totals.subtotal, totals.discount_total
     order.tax_total, order.total = totals.tax_total, totals.total
     if order.cod_amount > order.total:
-        raise UserError(f"cod_amount: {fmt(order.cod_amount, order.currency)} is more than the order total "
-                        f"{fmt(order.total, order.currency)}")
+        raise UserError(_("cod_amount: %(cod)s is more than the order total %(total)s",
+                          cod=fmt(order.cod_amount, order.currency), total=fmt(order.total, order.currency)))
     refresh_payment_status(order)
 
 
@@ -276,12 +314,18 @@ def confirm_order(session, order_id: int) -> Order:
     order = get_order(session, order_id)
     target = states.check_transition(order, "confirm")
     if not order.lines:
-        raise UserError(f"order {order.number} has no lines; add at least one before confirming")
+        raise UserError(_("order %(number)s has no lines; add at least one before confirming", number=order.number))
     order.state = target
     order.confirmed_at = utcnow()
     # A due date agreed at entry stands; otherwise the payment term sets it from today.
     order.due_date = order.due_date or terms.due_date(order.term_days, date.today())
-    session.flush()
+    # The order's own row: one guarded UPDATE with its audit entry, without a flush of the whole
+    # session (anything else pending is flushed by the handlers' first query, as before).
+    if flush_one(session, order, expect={"state": states.NEW}) != 1:
+        # Confirmed (or cancelled) by someone else since it was read: say what it is now.
+        session.refresh(order)
+        states.check_transition(order, "confirm")
+        raise AssertionError(f"order {order.number}: the confirming UPDATE matched no row")
     publish(session, "sales.order_confirmed", order_id=order.id)
     return order
 
@@ -291,10 +335,11 @@ def cancel_order(session, order_id: int, reason: str = "") -> Order:
     order = get_order(session, order_id)
     target = states.check_transition(order, "cancel")
     if any(line.qty_delivered > 0 for line in order.lines):
-        raise UserError(f"order {order.number} has delivered goods; create a return instead of cancelling")
+        raise UserError(_("order %(number)s has delivered goods; create a return instead of cancelling",
+                          number=order.number))
     if order.net_paid > 0:
-        raise UserError(f"order {order.number} has {fmt(order.net_paid, order.currency)} paid; "
-                        f"refund it before cancelling")
+        raise UserError(_("order %(number)s has %(paid)s paid; refund it before cancelling", number=order.number,
+                          paid=fmt(order.net_paid, order.currency)))
     was_confirmed = order.state == states.PROCESSING
     order.state = target
     order.cancelled_at = utcnow()
@@ -313,7 +358,7 @@ def deliver_order(session, order_id: int, quantities: dict[int, object]) -> Orde
     for line_id, raw in quantities.items():
         line = by_id.get(int(line_id))
         if line is None:
-            problems.append(f"line #{line_id} is not on order {order.number}")
+            problems.append(_("line #%(id)s is not on order %(number)s", id=line_id, number=order.number))
             continue
         try:
             qty = clean_amount(raw, f"{line.sku} qty", allow_zero=False, column=OrderLine.qty_delivered)
@@ -322,11 +367,12 @@ def deliver_order(session, order_id: int, quantities: dict[int, object]) -> Orde
             continue
         left = line.qty - line.qty_delivered
         if qty > left:
-            problems.append(f"{line.sku}: {fmt_qty(qty)} to deliver but only {fmt_qty(left)} left to deliver")
+            problems.append(_("%(sku)s: %(qty)s to deliver but only %(left)s left to deliver", sku=line.sku,
+                              qty=fmt_qty(qty), left=fmt_qty(left)))
             continue
         moved.append((line, qty))
     if problems or not moved:
-        raise UserError("; ".join(problems) or "nothing to deliver")
+        raise UserError("; ".join(problems) or _("nothing to deliver"))
     _deliver(order, moved)
     session.flush()
     publish(session, "sales.order_delivered", order_id=order.id, lines=_payload(moved))
@@ -341,8 +387,8 @@ def complete_order(session, order_id: int) -> Order:
     order = get_order(session, order_id)
     target = states.check_transition(order, "complete")
     if order.balance > 0 and order.term_days == 0:
-        raise UserError(f"order {order.number} still has {fmt(order.balance, order.currency)} to pay and is due "
-                        f"on receipt; register the payment before completing")
+        raise UserError(_("order %(number)s still has %(balance)s to pay and is due on receipt; register the payment "
+                          "before completing", number=order.number, balance=fmt(order.balance, order.currency)))
     moved = [(line, line.qty - line.qty_delivered) for line in order.lines if line.qty_delivered < line.qty]
     _deliver(order, moved)
     order.state = target

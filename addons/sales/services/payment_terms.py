@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from core.errors import UserError
+from core.i18n import _
 
 from ..models import PaymentTerm
 from ..totals import clean_amount
@@ -23,7 +24,7 @@ def create_payment_term(session, *, code: str, name: str, days: int = 0, discoun
                                                      column=PaymentTerm.discount_percent))
     validate_payment_term(term)
     if session.scalar(select(PaymentTerm.id).where(PaymentTerm.code == code)):
-        raise UserError(f"code: payment term {code!r} already exists")
+        raise UserError(_("code: payment term %(code)r already exists", code=code))
     session.add(term)
     session.flush()
     return term
@@ -34,19 +35,20 @@ def validate_payment_term(term: PaymentTerm) -> None:
     problems = []
     days, pct, discount_days = term.days, term.discount_percent or Decimal(0), term.discount_days
     if not term.code or len(term.code) > 32:
-        problems.append("code: 1-32 characters required")
+        problems.append(_("code: 1-32 characters required"))
     if not term.name:
-        problems.append("name: required")
+        problems.append(_("name: required"))
     if not isinstance(days, int) or isinstance(days, bool) or days < 0:
-        problems.append(f"days: a whole number of days, 0 or more, got {days!r}")
+        problems.append(_("days: a whole number of days, 0 or more, got %(value)r", value=days))
     if pct < 0 or pct >= 100:
-        problems.append(f"discount_percent: from 0 to below 100, got {pct}")
+        problems.append(_("discount_percent: from 0 to below 100, got %(value)s", value=pct))
     if not isinstance(discount_days, int) or isinstance(discount_days, bool) or discount_days < 0:
-        problems.append(f"discount_days: a whole number of days, 0 or more, got {discount_days!r}")
+        problems.append(_("discount_days: a whole number of days, 0 or more, got %(value)r", value=discount_days))
     elif isinstance(days, int) and discount_days > days:
-        problems.append(f"discount_days: {discount_days} is after the due date (net {days} days)")
+        problems.append(_("discount_days: %(discount_days)s is after the due date (net %(days)s days)",
+                          discount_days=discount_days, days=days))
     if pct > 0 and not discount_days:
-        problems.append("discount_days: an early-payment discount needs the number of days it applies")
+        problems.append(_("discount_days: an early-payment discount needs the number of days it applies"))
     if problems:
         raise UserError("; ".join(problems))
 
@@ -54,10 +56,10 @@ def validate_payment_term(term: PaymentTerm) -> None:
 def get_payment_term(session, code: str) -> PaymentTerm:
     term = session.scalar(select(PaymentTerm).where(PaymentTerm.code == code.strip().upper()))
     if term is None:
-        known = ", ".join(session.scalars(select(PaymentTerm.code).order_by(PaymentTerm.code))) or "none yet"
-        raise UserError(f"payment term {code!r} does not exist (known: {known})")
+        known = ", ".join(session.scalars(select(PaymentTerm.code).order_by(PaymentTerm.code))) or _("none yet")
+        raise UserError(_("payment term %(code)r does not exist (known: %(known)s)", code=code, known=known))
     if not term.active:
-        raise UserError(f"payment term {term.code!r} is archived")
+        raise UserError(_("payment term %(code)r is archived", code=term.code))
     return term
 
 

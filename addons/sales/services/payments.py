@@ -11,6 +11,7 @@ from datetime import date
 
 from core.errors import UserError
 from core.events import publish
+from core.i18n import _
 from core.money import quantize
 
 from .. import states, terms
@@ -22,7 +23,8 @@ from .orders import get_order, refresh_payment_status
 def _check_amount(order, raw, label):
     amount = clean_amount(raw, label, allow_zero=False)
     if quantize(amount, order.currency) != amount:
-        raise UserError(f"{label}: {amount} has more decimals than {order.currency} allows")
+        raise UserError(_("%(field)s: %(value)s has more decimals than %(currency)s allows", field=label, value=amount,
+                          currency=order.currency))
     return amount
 
 
@@ -32,18 +34,20 @@ def register_payment(session, order_id: int, amount, method: str, *, paid_on: da
     order = get_order(session, order_id)
     states.check_transition(order, "pay")
     if method not in states.PAYMENT_METHODS and not (method == states.RETURN_CREDIT and return_id):
-        raise UserError(f"method: {method!r} is not one of {', '.join(states.PAYMENT_METHODS)}")
+        raise UserError(_("method: %(method)r is not one of %(methods)s", method=method,
+                          methods=", ".join(states.PAYMENT_METHODS)))
     amount = _check_amount(order, amount, "amount")
     paid_on = paid_on or date.today()
     balance = order.balance
     if balance <= 0:
-        raise UserError(f"order {order.number} is already paid in full")
+        raise UserError(_("order %(number)s is already paid in full", number=order.number))
     start = order.confirmed_at.date() if order.confirmed_at else order.order_date
     discount = terms.early_discount(order.total, order.term_discount_percent, order.term_discount_days,
                                     start, paid_on, order.currency) if order.early_discount == 0 else 0
     if amount > balance:
-        raise UserError(f"payment of {fmt(amount, order.currency)} is more than the {fmt(balance, order.currency)} "
-                        f"still due on order {order.number}; overpayments are refused")
+        raise UserError(_("payment of %(amount)s is more than the %(balance)s still due on order %(number)s; "
+                          "overpayments are refused", amount=fmt(amount, order.currency),
+                          balance=fmt(balance, order.currency), number=order.number))
     was_paid = order.payment_status == states.PAID
     if discount and amount == balance - discount:
         order.early_discount = discount
@@ -52,7 +56,11 @@ def register_payment(session, order_id: int, amount, method: str, *, paid_on: da
     session.add(payment)
     order.amount_paid = order.amount_paid + amount
     refresh_payment_status(order)
-    session.flush()
+    # No flush of its own: the payment and the order's new amounts go with the next one (a
+    # handler's first query, the completion, the commit), so paying and completing an order
+    # in one transaction write the order once.
+    # Every payment, not only the one that settles the order: receivables (dunning) allocate it.
+    publish(session, "sales.payment_registered", order_id=order.id, kind="payment")
     if order.payment_status == states.PAID and not was_paid:
         publish(session, "sales.order_paid", order_id=order.id)
     return payment
@@ -63,11 +71,13 @@ def refund_payment(session, order_id: int, amount, method: str, *, paid_on: date
     """Give money back; at most what was paid and not yet refunded."""
     order = get_order(session, order_id)
     if method not in states.PAYMENT_METHODS and not (method == states.RETURN_CREDIT and return_id):
-        raise UserError(f"method: {method!r} is not one of {', '.join(states.PAYMENT_METHODS)}")
+        raise UserError(_("method: %(method)r is not one of %(methods)s", method=method,
+                          methods=", ".join(states.PAYMENT_METHODS)))
     amount = _check_amount(order, amount, "refund amount")
     if amount > order.net_paid:
-        raise UserError(f"refund of {fmt(amount, order.currency)} is more than the "
-                        f"{fmt(order.net_paid, order.currency)} paid on order {order.number}")
+        raise UserError(_("refund of %(amount)s is more than the %(paid)s paid on order %(number)s",
+                          amount=fmt(amount, order.currency), paid=fmt(order.net_paid, order.currency),
+                          number=order.number))
     payment = Payment(order_id=order.id, kind="refund", method=method, amount=amount,
                       paid_on=paid_on or date.today(), reference=(reference or "").strip() or None,
                       return_id=return_id)
@@ -75,4 +85,5 @@ def refund_payment(session, order_id: int, amount, method: str, *, paid_on: date
     order.amount_refunded = order.amount_refunded + amount
     refresh_payment_status(order)
     session.flush()
+    publish(session, "sales.payment_registered", order_id=order.id, kind="refund")
     return payment

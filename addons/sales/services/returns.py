@@ -17,6 +17,7 @@ from sqlalchemy import select
 from core.db import utcnow
 from core.errors import NotFound, UserError
 from core.events import publish
+from core.i18n import _
 from core.money import quantize
 from core.sequences import next_number
 
@@ -32,7 +33,7 @@ RETURN_SERIES = "RET"
 def get_return(session, return_id: int) -> Return:
     ret = session.scalar(select(Return).where(Return.id == return_id))
     if ret is None:
-        raise NotFound(f"return #{return_id} does not exist")
+        raise NotFound(_("return #%(id)s does not exist", id=return_id))
     return ret
 
 
@@ -48,7 +49,8 @@ def create_return(session, order_id: int, lines, *, reason: str = "", refund_amo
     states.check_transition(order, "return")
     new_lines, problems = _return_lines(session, order, lines)
     if refund_method is not None and refund_method not in states.PAYMENT_METHODS:
-        problems.append(f"refund_method: {refund_method!r} is not one of {', '.join(states.PAYMENT_METHODS)}")
+        problems.append(_("refund_method: %(method)r is not one of %(methods)s", method=refund_method,
+                          methods=", ".join(states.PAYMENT_METHODS)))
     if problems:
         raise UserError("; ".join(problems))
     credit = sum((rl.amount for rl in new_lines), ZERO)
@@ -80,7 +82,7 @@ def _return_lines(session, order: Order, lines) -> tuple[list[ReturnLine], list[
     for i, raw in enumerate(lines or (), start=1):
         line = by_id.get(int(raw.get("order_line_id", 0))) if isinstance(raw, dict) else None
         if line is None:
-            problems.append(f"return line {i}: not a line of order {order.number}")
+            problems.append(_("return line %(n)s: not a line of order %(number)s", n=i, number=order.number))
             continue
         try:
             qty = clean_amount(raw.get("qty"), f"{line.sku} qty", allow_zero=False, column=ReturnLine.qty)
@@ -91,14 +93,14 @@ def _return_lines(session, order: Order, lines) -> tuple[list[ReturnLine], list[
         pending = _pending_qty(session, line.id)
         left = line.qty_delivered - line.qty_returned - pending
         if wanted[line.id] > left:
-            problems.append(f"{line.sku}: {fmt_qty(wanted[line.id])} to return but only {fmt_qty(left)} "
-                            f"delivered and not yet returned")
+            problems.append(_("%(sku)s: %(qty)s to return but only %(left)s delivered and not yet returned",
+                              sku=line.sku, qty=fmt_qty(wanted[line.id]), left=fmt_qty(left)))
             continue
         amount = quantize(line.total_amount * qty / line.qty, order.currency)
         new_lines.append(ReturnLine(order_line_id=line.id, variant_id=line.variant_id, qty=qty,
                                     damaged=bool(raw.get("damaged", False)), amount=amount))
     if not new_lines and not problems:
-        problems.append("a return needs at least one line")
+        problems.append(_("a return needs at least one line"))
     return new_lines, problems
 
 
@@ -108,15 +110,19 @@ def _refund(order: Order, credit: Decimal, replacement_total: Decimal, refund_am
     applied, available = settlement(order, credit, replacement_total)
     refund = available if refund_amount is None else clean_amount(refund_amount, "refund_amount")
     if refund > available:
-        raise UserError(f"refund_amount: {fmt(refund, order.currency)} is more than the {fmt(available, order.currency)} "
-                        f"the customer has paid beyond what they keep (returned value {credit}"
-                        f"{f', {applied} to the replacement order' if applied else ''})")
+        kept = (_("returned value %(credit)s, %(applied)s to the replacement order", credit=credit, applied=applied)
+                if applied else _("returned value %(credit)s", credit=credit))
+        raise UserError(_("refund_amount: %(refund)s is more than the %(available)s the customer has paid beyond what "
+                          "they keep (%(kept)s)", refund=fmt(refund, order.currency),
+                          available=fmt(available, order.currency), kept=kept))
     if quantize(refund, order.currency) != refund:
-        raise UserError(f"refund_amount: {refund} has more decimals than {order.currency} allows")
+        raise UserError(_("refund_amount: %(value)s has more decimals than %(currency)s allows", value=refund,
+                          currency=order.currency))
     if refund > 0 and refund_method is None:
         refund_method = _last_method(order)
         if refund_method is None:
-            raise UserError("refund_method: say how the refund is paid (cash, card, bank_transfer, cod, ewallet)")
+            raise UserError(_("refund_method: say how the refund is paid (%(methods)s)",
+                                  methods=", ".join(states.PAYMENT_METHODS)))
     return refund, refund_method if refund > 0 else None
 
 
@@ -149,14 +155,14 @@ def receive_return(session, return_id: int) -> Return:
     and sales.return_received is published (stock moves)."""
     ret = get_return(session, return_id)
     if ret.state != "draft":
-        raise UserError(f"return {ret.number} is already received")
+        raise UserError(_("return %(number)s is already received", number=ret.number))
     order = ret.order
     for rl in ret.lines:
         line: OrderLine = rl.order_line
         left = line.qty_delivered - line.qty_returned
         if rl.qty > left:
-            raise UserError(f"{line.sku}: {fmt_qty(rl.qty)} to return but only {fmt_qty(left)} delivered and "
-                            f"not yet returned")
+            raise UserError(_("%(sku)s: %(qty)s to return but only %(left)s delivered and not yet returned",
+                              sku=line.sku, qty=fmt_qty(rl.qty), left=fmt_qty(left)))
         line.qty_returned = line.qty_returned + rl.qty
     refresh_fulfilment_status(order)
     ret.state = "received"
@@ -164,8 +170,9 @@ def receive_return(session, return_id: int) -> Return:
     replacement = session.get(Order, ret.replacement_order_id) if ret.replacement_order_id else None
     applied, refundable = settlement(order, ret.credit_amount, replacement.balance if replacement else ZERO)
     if ret.refund_amount > refundable:
-        raise UserError(f"return {ret.number}: the refund of {fmt(ret.refund_amount, order.currency)} is now more than "
-                        f"the {fmt(refundable, order.currency)} refundable; change the refund amount")
+        raise UserError(_("return %(number)s: the refund of %(refund)s is now more than the %(refundable)s refundable; "
+                          "change the refund amount", number=ret.number, refund=fmt(ret.refund_amount, order.currency),
+                          refundable=fmt(refundable, order.currency)))
     order.amount_credited = order.amount_credited + ret.credit_amount
     if applied > 0:
         # Money paid on the original order moves to the replacement: out of one, into the other.

@@ -6,6 +6,7 @@
  * line like addons/sales/totals.py and shown in the currency's format (KRW and VND
  * without decimals); they are a preview: the server re-computes on save and is the
  * truth. Loaded as a static file: no inline script, no on*= attributes (CSP).
+ * Every text a user reads comes translated from the form's data-msg-* attributes.
  */
 (function () {
   "use strict";
@@ -22,6 +23,13 @@
   var channel = document.getElementById("channel");
   var suggestTimer = null;
   var customerTimer = null;
+
+  /* A translated message from the template with its %(name)s placeholders filled in. */
+  function message(key, values) {
+    var text = cfg[key] || "";
+    Object.keys(values).forEach(function (name) { text = text.split("%(" + name + ")s").join(values[name]); });
+    return text;
+  }
 
   function makeFormatter() {
     var options = {style: "currency", currency: cfg.currency,
@@ -118,7 +126,7 @@
     return fetch(cfg.lookupUrl + "?" + query.toString(), {credentials: "same-origin",
                                                           headers: {"Accept": "application/json"}})
       .then(function (response) {
-        if (!response.ok) { throw new Error("lookup failed: " + response.status); }
+        if (!response.ok) { throw new Error(message("msgLookupFailed", {status: response.status})); }
         return response.json();
       })
       .then(function (data) { return data.results; });
@@ -163,7 +171,7 @@
         clearSuggestions();
         scan.value = "";
       } else {
-        suggest(results, results.length ? null : "Nothing sellable matches \u201c" + text + "\u201d");
+        suggest(results, results.length ? null : message("msgNoMatch", {text: text}));
       }
     }).catch(function (error) { suggest([], error.message); });
   }
@@ -262,7 +270,7 @@
     if (due.value || !option || option.dataset.days === undefined) { hint.textContent = ""; return; }
     var day = new Date();
     day.setDate(day.getDate() + parseInt(option.dataset.days, 10));
-    hint.textContent = "Due " + day.toLocaleDateString(cfg.locale || undefined) + " if confirmed today";
+    hint.textContent = message("msgDueHint", {date: day.toLocaleDateString(cfg.locale || undefined)});
   }
   if (term && due) {
     term.addEventListener("change", dueHint);

@@ -74,3 +74,46 @@ def test_screens_need_the_permission(shop, make_user, client_for):  # noqa: F811
     client = client_for(make_user(shop.business, permissions=["sales.payment.read"]))
     assert client.get("/admin/sales_order/").status_code == 403
     assert client.get("/admin/sales_payment/").status_code == 200
+
+
+def test_the_order_list_costs_the_same_statements_for_one_order_or_many(runtime, shop, make_user,
+                                                                        client_for):  # noqa: F811
+    """The list loads only its listed columns (``list_load_only``): nothing it shows may be left for
+    a per-row query, so five orders cost the statements one order costs, and every column shows."""
+    from sqlalchemy import event
+    client = client_for(make_user(shop.business))
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+
+    first = _order(shop, "LOADONLY-1")
+    client.get("/admin/sales_order/")   # warm: compiled statements, the menu's first reads
+    event.listen(runtime.db.engine, "before_cursor_execute", count)
+    try:
+        page = client.get("/admin/sales_order/").get_data(as_text=True)
+        one = len(seen)
+        numbers = [first[1]] + [_order(shop, f"LOADONLY-{i}")[1] for i in range(2, 6)]
+        del seen[:]
+        many = client.get("/admin/sales_order/").get_data(as_text=True)
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", count)
+    assert len(seen) == one
+    assert first[1] in page and all(n in many for n in numbers)
+    assert "Nguyễn Văn A" in many and "LOADONLY-5" in many and "Shopee" in many   # customer, ref, channel label
+    assert "tessera-status" in many and "₫" in many                               # status badge, amount
+
+
+def test_list_cells_read_as_flask_admins_own_value_path(app, runtime, shop):  # noqa: F811
+    """``list_values`` (one call per row, type formatters looked up per value class) gives, cell for
+    cell, what ``get_list_value`` gives through Flask-Admin's own ``_get_list_value``."""
+    from addons.sales.models import Order
+    order_id, _number = _order(shop, "CELLS-1")
+    view = next(v for admin in app.extensions["admin"] for v in admin._views
+                if getattr(v, "endpoint", None) == "sales_order")
+    with app.test_request_context("/admin/sales_order/"), runtime.session(shop.id) as s:
+        order = s.get(Order, order_id)
+        fast = view.list_values(None, order, view._list_columns)
+        slow = [(c, view.get_list_value(None, order, c)) for c, _name in view._list_columns]
+    assert fast == slow
+    assert [c for c, _v in fast] == list(view.column_list)

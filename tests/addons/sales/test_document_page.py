@@ -90,3 +90,22 @@ def test_a_reader_sees_no_buttons_and_cannot_post_them(shop, make_user, client_f
     assert client.post(f"/admin/sales_order/transition/?id={order_id}", {"transition": "confirm"}).status_code == 403
     with shop.session() as s:
         assert services.get_order(s, order_id).state == "new"
+
+
+def test_payment_form_offers_the_balance_as_plain_digits_in_every_locale(shop, make_user, client_for):  # noqa: F811
+    """The amount input is read back by the server: '60.000' (Vietnamese grouping) would pay 60."""
+    order_id, _ = _order(shop, "DOC-PAY")
+    client = client_for(make_user(shop.business))
+    client.post(f"/admin/sales_order/transition/?id={order_id}", {"transition": "confirm"})
+    client.post("/language", {"locale": "vi"})
+    actions = _page(client, order_id)
+    pay_form = actions[actions.index("/sales_order/pay/"):]
+    assert re.search(r'<option value="virtual_account"[^>]*>\s*Tài khoản ảo\s*<', pay_form), pay_form[:2000]
+    amount = re.search(r'<input[^>]*name="amount"[^>]*>', pay_form).group(0)
+    with shop.tx() as s:
+        balance = services.get_order(s, order_id).balance
+    offered = re.search(r'value="([^"]*)"', amount).group(1)
+    assert balance >= 1000 and offered == str(int(balance)), amount      # no group separator, no decimals
+    client.post(f"/admin/sales_order/pay/?id={order_id}", {"amount": offered, "method": "cash"})
+    with shop.tx() as s:
+        assert services.get_order(s, order_id).balance == 0

@@ -95,3 +95,38 @@ def test_scan_twice_totals_update_then_save_and_confirm(runtime, server, browser
     shot(browser, "order-entry-04-locked")
     logs = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not logs, logs
+
+
+def test_the_script_speaks_the_users_language(runtime, server, browser, make_business, make_user):  # noqa: F811
+    """The texts order_entry.js shows come from the template's data-msg-* attributes, translated."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    business, _variant_id = _korean_shop(runtime, make_business)
+    email = make_user(business, permissions=["sales.order.read", "sales.order.create", "sales.order.edit"])
+    wait = WebDriverWait(browser, 15)
+    browser.get(server + "/admin/sales_order/new/")
+    wait.until(ec.presence_of_element_located((By.ID, "login-form")))
+    browser.find_element(By.NAME, "email").send_keys(email)
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "login-submit").click()
+    wait.until(ec.presence_of_element_located((By.ID, "entry-scan")))
+    browser.execute_script("""
+        var form = document.createElement('form');
+        form.method = 'POST'; form.action = '/language';
+        [['locale', 'vi'], ['csrf_token', document.querySelector('[name=csrf_token]').value]].forEach(function (p) {
+          var input = document.createElement('input');
+          input.type = 'hidden'; input.name = p[0]; input.value = p[1]; form.appendChild(input);
+        });
+        document.body.appendChild(form); form.submit();""")
+    wait.until(lambda d: "Tiếng Việt" in d.page_source)
+    browser.get(server + "/admin/sales_order/new/")
+    scan = wait.until(ec.presence_of_element_located((By.ID, "entry-scan")))
+    Select(browser.find_element(By.ID, "payment_term")).select_by_value("NET30")
+    hint = browser.find_element(By.ID, "due-hint").text
+    assert hint.startswith("Hạn thanh toán ") and hint.endswith(" nếu xác nhận hôm nay"), hint
+    scan.send_keys("KHONG-CO-HANG" + Keys.ENTER)
+    note = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#entry-suggestions .list-group-item-warning"))
+    assert note[0].text == "Không có sản phẩm nào có thể bán khớp với “KHONG-CO-HANG”"

@@ -252,3 +252,22 @@ def test_tenancy_other_business_orders_are_not_found(shop, shop_factory):
         with pytest.raises(UserError, match=f"variant #{shop.variants[0]} does not exist"):
             services.create_order(s, lines=[{"variant_id": shop.variants[0], "qty": "1"}])
     assert _state_of(shop, oid) == "new"
+
+
+def test_confirming_an_order_confirmed_meanwhile_is_refused_and_writes_nothing(shop, captured):
+    """The confirming UPDATE requires the stored state New: a confirmation that committed after
+    this transaction read the order (simulated by a write the ORM does not see) makes it match no
+    row, and the usual refusal names the state the order is in now."""
+    from sqlalchemy import update
+    from core.audit import history
+    oid = _order(shop)
+    with pytest.raises(UserError, match="is Processing; only New orders can be confirmed"):
+        with shop.tx() as s:
+            services.get_order(s, oid)   # read while New
+            s.connection().execute(update(Order.__table__).where(Order.__table__.c.id == oid)
+                                   .values(state="processing"))
+            services.confirm_order(s, oid)
+    assert _state_of(shop, oid) == "new"
+    assert not [name for name, _payload in captured if name == "sales.order_confirmed"]
+    with shop.session() as s:
+        assert [e.action for e in history(s, Order, oid)] == ["create"]
