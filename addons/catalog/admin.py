@@ -14,6 +14,7 @@ from wtforms import StringField
 
 from core.admin import SecureModelView, ServiceForms, SecureView
 from core.errors import UserError
+from core.i18n import _, _l
 from core.text import decode_utf8
 from core.web.context import db
 
@@ -30,7 +31,8 @@ def parse_attributes(text: str | None) -> dict | None:
     for part in [p for p in text.split(";") if p.strip()]:
         name, sep, values = part.partition("=")
         if not sep:
-            raise UserError(f"attributes: write 'name=value1,value2; name2=...' (got {part.strip()!r})")
+            raise UserError(_("attributes: write 'name=value1,value2; name2=...' (got %(part)s)",
+                              part=repr(part.strip())))
         out[name.strip()] = [v.strip() for v in values.split(",") if v.strip()]
     return out
 
@@ -41,17 +43,25 @@ class ProductView(ServiceForms, SecureModelView):
     service_update = staticmethod(services.update_product)
     column_list = ("sku", "name", "category", "brand", "tax_class", "sale_price", "cost_price", "margin",
                    "margin_pct", "active")
-    column_labels = {"margin_pct": "Margin %"}
+    column_labels = {"sku": _l("SKU"), "name": _l("Name"), "translations": _l("Names by language"),
+                     "category": _l("Category"), "brand": _l("Brand"), "tax_class": _l("Tax class"),
+                     "sale_price": _l("Sale price"), "cost_price": _l("Cost"), "margin": _l("Margin"),
+                     "margin_pct": _l("Margin %"), "active": _l("Active"), "barcode": _l("Barcode"),
+                     "unit": _l("Unit"), "weight_g": _l("Weight (g)"), "length_mm": _l("Length (mm)"),
+                     "width_mm": _l("Width (mm)"), "height_mm": _l("Height (mm)"), "description": _l("Description"),
+                     "attribute_names": _l("Attributes"), "variants": _l("Variants"), "images": _l("Images"),
+                     "created_at": _l("Created"), "updated_at": _l("Updated"),
+                     "category.name": _l("Category"), "brand.name": _l("Brand"), "tax_class.code": _l("Tax class")}
     code_columns = {"unit": "unit"}
     column_default_sort = ("name", False)
     column_sortable_list = ("sku", "name")        # (business_id, sku) and (business_id, name) indexes
     column_searchable_list = ("sku", "name", "barcode")
-    column_filters = (BooleanEqualFilter(Product.active, "Active"), "category.name", "brand.name", "tax_class.code")
+    column_filters = (BooleanEqualFilter(Product.active, _l("Active")), "category.name", "brand.name", "tax_class.code")
     form_columns = ("sku", "name", "barcode", "category", "brand", "tax_class", "unit", "sale_price", "cost_price",
                     "weight_g", "length_mm", "width_mm", "height_mm", "description", "active", "attributes")
     form_extra_fields = {"attributes": StringField(
-        "Attributes (new products)", description="Up to three, e.g. colour=Red,Blue; size=S,M — every combination "
-                                                 "becomes a variant. Empty: one default variant.")}
+        _l("Attributes (new products)"), description=_l("Up to three, e.g. colour=Red,Blue; size=S,M — every "
+                                                        "combination becomes a variant. Empty: one default variant."))}
     column_details_list = ("sku", "name", "translations", "barcode", "category", "brand", "tax_class", "unit",
                            "sale_price", "cost_price", "margin", "margin_pct", "attribute_names", "variants",
                            "weight_g", "length_mm", "width_mm", "height_mm", "images", "description", "active",
@@ -75,7 +85,7 @@ class ProductView(ServiceForms, SecureModelView):
         def update(session):
             values = self.form_values(form)
             if (values.pop("attributes", None) or "").strip():
-                raise UserError("attributes are set when a product is created; add variants by CSV import")
+                raise UserError(_("attributes are set when a product is created; add variants by CSV import"))
             return services.update_product(session, model.id, **values)
         return self._save(update) is not None
 
@@ -86,12 +96,13 @@ class VariantView(ServiceForms, SecureModelView):
     allow_create = allow_delete = False        # products make their variants
     service_update = staticmethod(services.update_variant)
     column_list = ("sku", "product", "value1", "value2", "value3", "barcode", "price", "cost_price", "active")
-    column_labels = {"value1": "Attribute 1", "value2": "Attribute 2", "value3": "Attribute 3",
-                     "price": "Price (empty: product's)", "cost_price": "Cost (empty: product's)"}
+    column_labels = {"sku": _l("SKU"), "product": _l("Product"), "barcode": _l("Barcode"), "active": _l("Active"),
+                     "value1": _l("Attribute 1"), "value2": _l("Attribute 2"), "value3": _l("Attribute 3"),
+                     "price": _l("Price (empty: product's)"), "cost_price": _l("Cost (empty: product's)")}
     column_default_sort = ("sku", False)
     column_sortable_list = ("sku",)
     column_searchable_list = ("sku", "barcode")
-    column_filters = (BooleanEqualFilter(Variant.active, "Active"),)
+    column_filters = (BooleanEqualFilter(Variant.active, _l("Active")),)
     form_columns = ("sku", "barcode", "price", "cost_price", "active")
 
 
@@ -101,6 +112,7 @@ class CategoryView(ServiceForms, SecureModelView):
     allow_edit = False
     service_create = staticmethod(services.create_category)
     column_list = ("name", "parent")
+    column_labels = {"name": _l("Name"), "parent": _l("Parent category")}
     column_default_sort = ("name", False)
     column_searchable_list = ("name",)
     form_columns = ("name", "parent")
@@ -110,6 +122,7 @@ class BrandView(SecureModelView):
     addon = "catalog"
     permission = "catalog.setup"
     column_list = ("name",)
+    column_labels = {"name": _l("Name")}
     column_default_sort = ("name", False)
     column_searchable_list = ("name",)
     form_columns = ("name",)
@@ -121,6 +134,7 @@ class TaxClassView(ServiceForms, SecureModelView):
     allow_edit = False        # a rate used on issued documents is never changed; add a new class
     service_create = staticmethod(services.create_tax_class)
     column_list = ("code", "name", "rate", "exempt")
+    column_labels = {"code": _l("Code"), "name": _l("Name"), "rate": _l("Rate"), "exempt": _l("Exempt")}
     column_default_sort = ("code", False)
     form_columns = ("code", "name", "rate", "exempt")
 
@@ -131,6 +145,7 @@ class PriceListView(ServiceForms, SecureModelView):
     allow_edit = False
     service_create = staticmethod(services.create_price_list)
     column_list = ("name", "channel", "active")
+    column_labels = {"name": _l("Name"), "channel": _l("Channel"), "active": _l("Active")}
     form_columns = ("name", "channel")
     form_choices = {"channel": [(c, c) for c in CHANNELS]}
 
@@ -140,6 +155,8 @@ class PriceListItemView(SecureModelView):
     permission = "catalog.setup"
     allow_edit = False
     column_list = ("price_list", "variant", "price")
+    column_labels = {"price_list": _l("Price list"), "variant": _l("Variant"), "price": _l("Price"),
+                     "variant.sku": _l("Variant SKU"), "price_list.channel": _l("Channel")}
     column_searchable_list = ("variant.sku",)
     column_filters = ("price_list.channel",)
     form_columns = ("price_list", "variant", "price")
@@ -153,7 +170,7 @@ class PriceListItemView(SecureModelView):
             session.commit()
         except (UserError, AttributeError) as exc:
             session.rollback()
-            flash(str(exc) if isinstance(exc, UserError) else "price list and variant are required", "error")
+            flash(str(exc) if isinstance(exc, UserError) else _("price list and variant are required"), "error")
             return False
         return item
 
@@ -174,7 +191,7 @@ class ImportView(SecureView):
         if request.method == "POST":
             upload = request.files.get("file")
             if upload is None or not upload.filename:
-                flash("choose a CSV file to import", "error")
+                flash(_("choose a CSV file to import"), "error")
             else:
                 try:
                     text = decode_utf8(upload.read(), upload.filename)
@@ -202,12 +219,17 @@ class ImportView(SecureView):
 
 
 def register(admin, ctx):
-    admin.add_view(ProductView(Product, ctx.session, name="Products", endpoint="catalog_product"))
-    admin.add_view(VariantView(Variant, ctx.session, name="Variants", endpoint="catalog_variant"))
-    admin.add_view(CategoryView(Category, ctx.session, name="Categories", endpoint="catalog_category"))
-    admin.add_view(BrandView(Brand, ctx.session, name="Brands", endpoint="catalog_brand"))
-    admin.add_view(TaxClassView(TaxClass, ctx.session, name="Tax classes", endpoint="catalog_tax_class"))
-    admin.add_view(PriceListView(PriceList, ctx.session, name="Price lists", endpoint="catalog_price_list"))
-    admin.add_view(PriceListItemView(PriceListItem, ctx.session, name="Channel prices",
-                                     endpoint="catalog_price_list_item"))
-    admin.add_view(ImportView(name="Import / export CSV", endpoint="catalog_import"))
+    admin.add_view(ProductView(Product, ctx.session, name=_l("Products"), endpoint="catalog_product"),
+                   menu="inventory")
+    admin.add_view(VariantView(Variant, ctx.session, name=_l("Variants"), endpoint="catalog_variant"),
+                   menu="inventory")
+    admin.add_view(CategoryView(Category, ctx.session, name=_l("Product categories"), endpoint="catalog_category"),
+                   menu="inventory")
+    admin.add_view(BrandView(Brand, ctx.session, name=_l("Brands"), endpoint="catalog_brand"), menu="inventory")
+    admin.add_view(TaxClassView(TaxClass, ctx.session, name=_l("Tax classes"), endpoint="catalog_tax_class"),
+                   menu="settings")
+    admin.add_view(PriceListView(PriceList, ctx.session, name=_l("Price lists"), endpoint="catalog_price_list"),
+                   menu="sales")
+    admin.add_view(PriceListItemView(PriceListItem, ctx.session, name=_l("Channel prices"),
+                                     endpoint="catalog_price_list_item"), menu="sales")
+    admin.add_view(ImportView(name=_l("Import / export products"), endpoint="catalog_import"), menu="inventory")

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.db import describe_integrity_error
 from core.errors import UserError
+from core.i18n import _
 
 from . import services as s
 from .models import MAX_ATTRIBUTES, Product, Variant
@@ -82,12 +83,13 @@ def read_rows(text: str) -> tuple[list[tuple[int, dict]], list]:
     problems = []
     unknown = [c for c in header if c not in COLUMNS]
     if unknown:
-        problems.append((1, f"unknown column(s) {', '.join(unknown)} (known: {', '.join(COLUMNS)})"))
+        problems.append((1, _("unknown column(s) %(columns)s (known: %(known)s)", columns=", ".join(unknown),
+                              known=", ".join(COLUMNS))))
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        problems.append((1, f"missing column(s) {', '.join(missing)}"))
+        problems.append((1, _("missing column(s) %(columns)s", columns=", ".join(missing))))
     if len(set(header)) != len(header):
-        problems.append((1, "a column appears twice"))
+        problems.append((1, _("a column appears twice")))
     rows = []
     if problems:
         return rows, problems
@@ -95,7 +97,7 @@ def read_rows(text: str) -> tuple[list[tuple[int, dict]], list]:
     for row in reader:
         line = reader.line_num
         if None in row:
-            problems.append((line, "more cells than columns"))
+            problems.append((line, _("more cells than columns")))
             continue
         clean = {k: (val or "").strip() for k, val in row.items()}
         if any(clean.values()):
@@ -120,7 +122,7 @@ def import_products(session, text: str, *, dry_run: bool = False, progress=None)
     if problems:
         raise CsvImportError(report)
     if not rows:
-        report.errors.append((1, "no rows to import"))
+        report.errors.append((1, _("no rows to import")))
         raise CsvImportError(report)
     groups: dict[str, list] = {}
     for line, row in rows:
@@ -173,23 +175,25 @@ def _check_file(groups: dict, report: ImportReport) -> None:
         first_line, first = group[0]
         for line, row in group:
             if not product_sku:
-                report.errors.append((line, "product_sku: required"))
+                report.errors.append((line, _("product_sku: required")))
                 continue
             for column in PRODUCT_COLUMNS[1:] + [f"attribute{i}" for i in range(1, MAX_ATTRIBUTES + 1)]:
                 if line != first_line and row.get(column) and row.get(column) != first.get(column, ""):
-                    report.errors.append((line, f"{column} {row[column]!r} differs from line {first_line} "
-                                                f"({first.get(column, '')!r}) for product {product_sku}"))
+                    report.errors.append((line, _("%(column)s %(value)s differs from line %(line)s (%(first)s) for "
+                                                  "product %(sku)s", column=column, value=repr(row[column]),
+                                                  line=first_line, first=repr(first.get(column, "")),
+                                                  sku=product_sku)))
                     break
             variant_sku = row.get("variant_sku") or product_sku
             if variant_sku in seen_variants:
-                report.errors.append((line, f"variant_sku {variant_sku!r} already appears on line "
-                                            f"{seen_variants[variant_sku]}"))
+                report.errors.append((line, _("variant_sku %(sku)s already appears on line %(line)s",
+                                              sku=repr(variant_sku), line=seen_variants[variant_sku])))
             else:
                 seen_variants[variant_sku] = line
         names = _attribute_names(first)
         if not names and len(group) > 1:
-            report.errors.append((group[1][0], f"product {product_sku} has no attributes, so it has one variant; "
-                                               f"give attribute1/value1... to list several"))
+            report.errors.append((group[1][0], _("product %(sku)s has no attributes, so it has one variant; "
+                                                 "give attribute1/value1... to list several", sku=product_sku)))
 
 
 def _attribute_names(row) -> list[str]:
@@ -201,11 +205,11 @@ def _values(row, names) -> dict:
     for i, name in enumerate(names, start=1):
         value = row.get(f"value{i}", "")
         if not value:
-            raise UserError(f"value{i}: required for attribute {name!r}")
+            raise UserError(_("value%(n)s: required for attribute %(name)s", n=i, name=repr(name)))
         values[name] = value
     extra = [f"value{i}" for i in range(len(names) + 1, MAX_ATTRIBUTES + 1) if row.get(f"value{i}")]
     if extra:
-        raise UserError(f"{', '.join(extra)} given without an attribute name")
+        raise UserError(_("%(columns)s given without an attribute name", columns=", ".join(extra)))
     return values
 
 
@@ -215,7 +219,7 @@ def _bool(text, column):
         return True
     if lowered in ("0", "false", "no", "n"):
         return False
-    raise UserError(f"{column}: {text!r} must be true or false")
+    raise UserError(_("%(column)s: %(value)s must be true or false", column=column, value=repr(text)))
 
 
 def _product_values(session, row, creating: bool) -> dict:
@@ -240,9 +244,9 @@ def _product_values(session, row, creating: bool) -> dict:
         out["brand_id"] = s.brand_by_name(session, row["brand"], create=True).id
     if creating:
         if "name" not in out:
-            raise UserError("name: required for a new product")
+            raise UserError(_("name: required for a new product"))
         if "sale_price" not in out:
-            raise UserError("sale_price: required for a new product")
+            raise UserError(_("sale_price: required for a new product"))
     return out
 
 
@@ -262,8 +266,9 @@ def _apply_product(session, row, report: ImportReport) -> tuple[Product, bool]:
         report.products_created += 1
         return product, not names
     if list(product.attribute_names or []) != names:
-        raise UserError(f"attributes {', '.join(names) or '(none)'} differ from the existing product "
-                        f"{sku} ({', '.join(product.attribute_names or []) or 'none'})")
+        raise UserError(_("attributes %(names)s differ from the existing product %(sku)s (%(existing)s)",
+                          names=", ".join(names) or _("(none)"), sku=sku,
+                          existing=", ".join(product.attribute_names or []) or _("none")))
     values = _product_values(session, row, creating=False)
     if not names and row.get("barcode"):
         values["barcode"] = row["barcode"]
@@ -287,8 +292,8 @@ def _apply_variant(session, product: Product, row, report: ImportReport, fresh: 
         variant = product.variants[0]
         changes = _variant_changes(row)
         if row.get("variant_sku") and row["variant_sku"] != variant.sku:
-            raise UserError(f"variant_sku {row['variant_sku']!r}: a product without attributes has one variant "
-                            f"with the product's SKU ({product.sku})")
+            raise UserError(_("variant_sku %(value)s: a product without attributes has one variant with the "
+                              "product's SKU (%(sku)s)", value=repr(row["variant_sku"]), sku=product.sku))
         if changes:
             s.update_variant(session, variant.id, **changes)
         if not fresh:
@@ -297,7 +302,7 @@ def _apply_variant(session, product: Product, row, report: ImportReport, fresh: 
     values = _values(row, names)
     variant_sku = row.get("variant_sku") or ""
     if not variant_sku:
-        raise UserError("variant_sku: required for a product with attributes")
+        raise UserError(_("variant_sku: required for a product with attributes"))
     existing = session.scalar(select(Variant).where(Variant.sku == variant_sku))
     if existing is None:
         s.add_variant(session, product.id, sku=variant_sku, values=values, barcode=row.get("barcode") or None,
@@ -305,11 +310,12 @@ def _apply_variant(session, product: Product, row, report: ImportReport, fresh: 
         report.variants_created += 1
         return
     if existing.product_id != product.id:
-        raise UserError(f"variant_sku {variant_sku!r} belongs to product {existing.product.sku}")
+        raise UserError(_("variant_sku %(value)s belongs to product %(sku)s", value=repr(variant_sku),
+                          sku=existing.product.sku))
     if existing.attributes != values:
-        raise UserError(f"variant {variant_sku} is {' / '.join(existing.values)}, the row says "
-                        f"{' / '.join(values.values())}; attribute values of an existing variant are not changed "
-                        f"by import")
+        raise UserError(_("variant %(sku)s is %(values)s, the row says %(row)s; attribute values of an existing "
+                          "variant are not changed by import", sku=variant_sku, values=" / ".join(existing.values),
+                          row=" / ".join(values.values())))
     changes = _variant_changes(row)
     if row.get("barcode"):
         changes["barcode"] = row["barcode"]

@@ -10,17 +10,17 @@ import re
 import unicodedata
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from core.db import get_in_business, get_or_not_found
 from core.errors import NotFound, UserError
+from core.i18n import LANGUAGES, _
 from core.text import clean_text
 
 from . import validate as v
 from .models import (CHANNELS, MAX_ATTRIBUTES, Brand, Category, PriceList, PriceListItem, Product, TaxClass,
                      Variant)
 
-LANGUAGES = ("en", "ko", "vi", "zh", "ru", "es")
 # Tax classes a new business gets, by country (VAT rates in force; "exempt" is not 0 %).
 DEFAULT_TAX_CLASSES = {
     "VN": [("vat10", "VAT 10%", "0.10"), ("vat8", "VAT 8%", "0.08"), ("vat5", "VAT 5%", "0.05"),
@@ -38,7 +38,7 @@ def create_tax_class(session, code: str, name: str, rate, exempt: bool = False) 
     code = v.sku(code, "code").lower()
     rate = Decimal(0) if exempt else v.rate(rate)
     if session.scalar(select(TaxClass.id).where(TaxClass.code == code)):
-        raise UserError(f"tax class {code!r} already exists")
+        raise UserError(_("tax class %(code)s already exists", code=repr(code)))
     tax_class = TaxClass(code=code, name=v.name(name, max_len=100), rate=rate, exempt=bool(exempt))
     session.add(tax_class)
     session.flush()
@@ -59,7 +59,7 @@ def tax_class_by_code(session, code: str) -> TaxClass:
     found = session.scalar(select(TaxClass).where(TaxClass.code == (code or "").strip().lower()))
     if found is None:
         known = ", ".join(session.scalars(select(TaxClass.code).order_by(TaxClass.code))) or "none"
-        raise UserError(f"tax class {code!r} does not exist (known: {known})")
+        raise UserError(_("tax class %(code)s does not exist (known: %(known)s)", code=repr(code), known=known))
     return found
 
 
@@ -74,13 +74,13 @@ def on_enable(session, business_id: int) -> None:
 def create_category(session, name: str, parent_id: int | None = None) -> Category:
     name = v.name(name, max_len=120)
     if "/" in name:
-        raise UserError(f"category name {name!r} must not contain '/' (it separates levels)")
+        raise UserError(_("category name %(name)s must not contain '/' (it separates levels)", name=repr(name)))
     if parent_id is not None and get_in_business(session, Category, parent_id) is None:
-        raise NotFound(f"category #{parent_id} not found")
+        raise NotFound(_("category #%(id)s not found", id=parent_id))
     clash = select(Category.id).where(Category.name == name, Category.parent_id.is_(None) if parent_id is None
                                       else Category.parent_id == parent_id)
     if session.scalar(clash):
-        raise UserError(f"category {name!r} already exists there")
+        raise UserError(_("category %(name)s already exists there", name=repr(name)))
     category = Category(name=name, parent_id=parent_id)
     session.add(category)
     session.flush()
@@ -93,7 +93,8 @@ def move_category(session, category_id: int, parent_id: int | None) -> Category:
     node = get_or_not_found(session, Category, parent_id, "category") if parent_id is not None else None
     while node is not None:
         if node.id == category.id:
-            raise UserError(f"category {category.name!r} cannot be placed under itself or its children")
+            raise UserError(_("category %(name)s cannot be placed under itself or its children",
+                              name=repr(category.name)))
         node = node.parent
     category.parent_id = parent_id
     session.flush()
@@ -109,7 +110,7 @@ def category_by_path(session, path: str, create: bool = False) -> Category | Non
         found = session.scalar(query)
         if found is None:
             if not create:
-                raise UserError(f"category {path!r} does not exist")
+                raise UserError(_("category %(path)s does not exist", path=repr(path)))
             found = create_category(session, part, parent.id if parent else None)
         parent = found
     return parent
@@ -122,7 +123,7 @@ def brand_by_name(session, name: str, create: bool = False) -> Brand | None:
     found = session.scalar(select(Brand).where(Brand.name == name))
     if found is None:
         if not create:
-            raise UserError(f"brand {name!r} does not exist")
+            raise UserError(_("brand %(name)s does not exist", name=repr(name)))
         found = Brand(name=v.name(name, "brand", 120))
         session.add(found)
         session.flush()
@@ -143,18 +144,19 @@ def get_variant(session, variant_id: int) -> Variant:
 def variant_by_sku(session, sku: str) -> Variant:
     found = session.scalar(select(Variant).where(Variant.sku == (sku or "").strip()))
     if found is None:
-        raise NotFound(f"no variant with SKU {sku!r}")
+        raise NotFound(_("no variant with SKU %(sku)s", sku=repr(sku)))
     return found
 
 
 def _translations(value) -> dict:
     value = value or {}
     if not isinstance(value, dict):
-        raise UserError("translations: must be {language: name}")
+        raise UserError(_("translations: must be {language: name}"))
     out = {}
     for lang, text in value.items():
         if lang not in LANGUAGES:
-            raise UserError(f"translations: language {lang!r} must be one of {', '.join(LANGUAGES)}")
+            raise UserError(_("translations: language %(lang)s must be one of %(choices)s", lang=repr(lang),
+                              choices=", ".join(LANGUAGES)))
         if text and str(text).strip():
             out[lang] = v.name(text, f"name ({lang})")
     return out
@@ -163,17 +165,19 @@ def _translations(value) -> dict:
 def _attributes(attributes) -> list[tuple[str, list[str]]]:
     attributes = attributes or {}
     if not isinstance(attributes, dict):
-        raise UserError("attributes: must be {name: [values]}")
+        raise UserError(_("attributes: must be {name: [values]}"))
     if len(attributes) > MAX_ATTRIBUTES:
-        raise UserError(f"attributes: at most {MAX_ATTRIBUTES} (got {len(attributes)}: {', '.join(attributes)})")
+        raise UserError(_("attributes: at most %(max)s (got %(count)s: %(names)s)", max=MAX_ATTRIBUTES,
+                          count=len(attributes), names=", ".join(attributes)))
     out = []
     for name, values in attributes.items():
         name = v.name(name, "attribute name", 32)
         if isinstance(values, str) or not values:
-            raise UserError(f"attribute {name!r}: needs a list of values")
+            raise UserError(_("attribute %(name)s: needs a list of values", name=repr(name)))
         clean = [v.name(str(value), f"attribute {name!r} value", 64) for value in values]
         if len(set(clean)) != len(clean):
-            raise UserError(f"attribute {name!r}: values repeat ({', '.join(clean)})")
+            raise UserError(_("attribute %(name)s: values repeat (%(values)s)", name=repr(name),
+                              values=", ".join(clean)))
         out.append((name, clean))
     return out
 
@@ -191,8 +195,13 @@ def _check_sku_free(session, model, sku: str, label: str, exclude_id=None):
         query = query.where(model.id != exclude_id)
     taken = session.scalar(query)
     if taken is not None:
-        raise UserError(f"{label} SKU {sku!r} is already used" if taken == sku else
-                        f"{label} SKU {sku!r} is already used as {taken!r} (SKUs ignore case)")
+        if label == "variant":
+            raise UserError(_("variant SKU %(sku)s is already used", sku=repr(sku)) if taken == sku else
+                            _("variant SKU %(sku)s is already used as %(taken)s (SKUs ignore case)", sku=repr(sku),
+                              taken=repr(taken)))
+        raise UserError(_("product SKU %(sku)s is already used", sku=repr(sku)) if taken == sku else
+                        _("product SKU %(sku)s is already used as %(taken)s (SKUs ignore case)", sku=repr(sku),
+                          taken=repr(taken)))
 
 
 def create_product(session, *, sku: str, name: str, sale_price, cost_price=0, tax_class_code: str | None = None,
@@ -242,10 +251,10 @@ def create_product_shell(session, attribute_names: list[str], **fields) -> Produ
     """A product with attributes but no variants yet; ``add_variant`` adds exactly the ones wanted
     (the CSV import lists variants explicitly instead of generating every combination)."""
     if not attribute_names:
-        raise UserError("a product without attributes is created with create_product (it gets a default variant)")
+        raise UserError(_("a product without attributes is created with create_product (it gets a default variant)"))
     names = [name for name, _ in _attributes({n: ["x"] for n in attribute_names})]
     if len(names) != len(attribute_names):
-        raise UserError(f"attributes repeat: {', '.join(attribute_names)}")
+        raise UserError(_("attributes repeat: %(names)s", names=", ".join(attribute_names)))
     fields.setdefault("cost_price", 0)
     product = _insert_product(session, _product_fields(session, fields), names)
     session.flush()
@@ -260,7 +269,7 @@ PRODUCT_FIELDS = ("sku", "name", "sale_price", "cost_price", "tax_class_code", "
 def _product_fields(session, raw: dict) -> dict:
     unknown = sorted(set(raw) - set(PRODUCT_FIELDS))
     if unknown:
-        raise UserError(f"product: unknown field(s) {', '.join(unknown)}")
+        raise UserError(_("product: unknown field(s) %(fields)s", fields=", ".join(unknown)))
     out = {"sku": v.sku(raw["sku"]), "name": v.name(raw["name"]),
            "sale_price": v.price(session, raw["sale_price"], "sale_price"),
            "cost_price": v.cost(session, raw["cost_price"]), "barcode": v.barcode(raw.get("barcode")),
@@ -271,7 +280,7 @@ def _product_fields(session, raw: dict) -> dict:
         out[dim] = v.optional_int(raw.get(dim), dim)
     images = list(raw.get("images") or ())
     if any(not isinstance(p, str) or ".." in p or p.startswith("/") for p in images):
-        raise UserError("images: relative paths inside the media folder only")
+        raise UserError(_("images: relative paths inside the media folder only"))
     out["images"] = images
     code = raw.get("tax_class_code")
     out["tax_class_id"] = tax_class_by_code(session, code).id if code else None
@@ -309,13 +318,15 @@ def add_variant(session, product_id: int, *, sku: str, values: dict, barcode: st
     product = get_product(session, product_id)
     names = product.attribute_names or []
     if not names:
-        raise UserError(f"product {product.sku} has no attributes; it keeps its single default variant")
+        raise UserError(_("product %(sku)s has no attributes; it keeps its single default variant", sku=product.sku))
     if set(values) != set(names):
-        raise UserError(f"variant of {product.sku} needs values for {', '.join(names)} (got {', '.join(values)})")
+        raise UserError(_("variant of %(sku)s needs values for %(names)s (got %(values)s)", sku=product.sku,
+                          names=", ".join(names), values=", ".join(values)))
     combo = [v.name(str(values[n]), f"attribute {n!r} value", 64) for n in names]
     for other in product.variants:
         if other.values == combo:
-            raise UserError(f"product {product.sku} already has a variant {' / '.join(combo)} ({other.sku})")
+            raise UserError(_("product %(sku)s already has a variant %(values)s (%(variant)s)", sku=product.sku,
+                              values=" / ".join(combo), variant=other.sku))
     clean_sku = v.sku(sku)
     _check_sku_free(session, Variant, clean_sku, "variant")
     padded = combo + [None] * (MAX_ATTRIBUTES - len(combo))
@@ -333,7 +344,7 @@ def update_variant(session, variant_id: int, **fields) -> Variant:
     variant = get_variant(session, variant_id)
     unknown = sorted(set(fields) - {"sku", "barcode", "price", "cost_price", "active"})
     if unknown:
-        raise UserError(f"variant: unknown field(s) {', '.join(unknown)}")
+        raise UserError(_("variant: unknown field(s) %(fields)s", fields=", ".join(unknown)))
     if "sku" in fields:
         new_sku = v.sku(fields["sku"])
         _check_sku_free(session, Variant, new_sku, "variant", exclude_id=variant.id)
@@ -359,9 +370,10 @@ def set_variant_cost(session, variant_id: int, cost) -> Variant:
 
 def create_price_list(session, name: str, channel: str) -> PriceList:
     if channel not in CHANNELS:
-        raise UserError(f"channel {channel!r} must be one of {', '.join(CHANNELS)}")
+        raise UserError(_("channel %(channel)s must be one of %(choices)s", channel=repr(channel),
+                          choices=", ".join(CHANNELS)))
     if session.scalar(select(PriceList.id).where(PriceList.channel == channel)):
-        raise UserError(f"channel {channel!r} already has a price list")
+        raise UserError(_("channel %(channel)s already has a price list", channel=repr(channel)))
     price_list = PriceList(name=v.name(name, max_len=120), channel=channel)
     session.add(price_list)
     session.flush()
@@ -372,7 +384,7 @@ def set_list_price(session, channel: str, variant_id: int, price) -> PriceListIt
     """Set the channel price of a variant (creating the channel's list item)."""
     price_list = session.scalar(select(PriceList).where(PriceList.channel == channel))
     if price_list is None:
-        raise UserError(f"channel {channel!r} has no price list; create one first")
+        raise UserError(_("channel %(channel)s has no price list; create one first", channel=repr(channel)))
     get_variant(session, variant_id)
     amount = v.price(session, price)
     item = session.scalar(select(PriceListItem).where(PriceListItem.price_list_id == price_list.id,
@@ -391,7 +403,8 @@ def variant_price(session, variant_id: int, channel: str | None = None) -> Decim
     variant = get_variant(session, variant_id)
     if channel is not None:
         if channel not in CHANNELS:
-            raise UserError(f"channel {channel!r} must be one of {', '.join(CHANNELS)}")
+            raise UserError(_("channel %(channel)s must be one of %(choices)s", channel=repr(channel),
+                              choices=", ".join(CHANNELS)))
         listed = session.scalar(select(PriceListItem.price).join(PriceList).where(
             PriceList.channel == channel, PriceList.active.is_(True), PriceListItem.variant_id == variant_id))
         if listed is not None:
@@ -399,26 +412,37 @@ def variant_price(session, variant_id: int, channel: str | None = None) -> Decim
     return Decimal(variant.effective_price)
 
 
+_TERMS: list = []
+
+
 def selling_terms(session, variant_ids, channel: str | None = None) -> dict[int, dict]:
-    """Variant, product name, unit price and tax rate for many variants in two queries.
+    """Variant, product name, unit price and tax rate for many variants in one query.
 
     What an order needs per line, without a round trip per line; the same rules
     as ``variant_price`` and ``tax_rate``. Missing ids are simply absent.
     """
     from sqlalchemy.orm import contains_eager
     if channel is not None and channel not in CHANNELS:
-        raise UserError(f"channel {channel!r} must be one of {', '.join(CHANNELS)}")
+        raise UserError(_("channel %(channel)s must be one of %(choices)s", channel=repr(channel),
+                          choices=", ".join(CHANNELS)))
     ids = {int(v) for v in variant_ids}
     if not ids:
         return {}
-    variants = session.scalars(
-        select(Variant).join(Variant.product).outerjoin(Product.tax_class)
-        .options(contains_eager(Variant.product).contains_eager(Product.tax_class))
-        .where(Variant.id.in_(ids))).unique().all()
-    listed = {}
-    if channel is not None:
-        listed = dict(session.execute(select(PriceListItem.variant_id, PriceListItem.price).join(PriceList).where(
-            PriceList.channel == channel, PriceList.active.is_(True), PriceListItem.variant_id.in_(ids))).all())
+    if not _TERMS:  # built once: every order asks, and building and keying it cost more than running it
+        # The channel's price (one active list per channel, one item per variant) as a column of
+        # the variants' statement, with the business bound in the subquery like the fence binds it.
+        listed = (select(PriceListItem.price).join(PriceList, PriceList.id == PriceListItem.price_list_id)
+                  .where(PriceList.channel == bindparam("terms_channel"), PriceList.active.is_(True),
+                         PriceListItem.variant_id == Variant.id, PriceListItem.business_id == Variant.business_id,
+                         PriceList.business_id == Variant.business_id)
+                  .correlate(Variant).scalar_subquery())
+        _TERMS.append(select(Variant, listed.label("listed_price")).join(Variant.product)
+                      .outerjoin(Product.tax_class)
+                      .options(contains_eager(Variant.product).contains_eager(Product.tax_class))
+                      .where(Variant.id.in_(bindparam("terms_ids", expanding=True))))
+    rows = session.execute(_TERMS[0], {"terms_ids": sorted(ids), "terms_channel": channel}).unique().all()
+    variants = [variant for variant, _price in rows]
+    listed = {variant.id: price for variant, price in rows if price is not None}
     terms = {}
     for variant in variants:
         tax_class = variant.product.tax_class

@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from core.errors import UserError
+from core.i18n import _
 from core.models import Business
 from core.money import AMOUNT_SCALE, TAX_RATE, minor_units, parse_decimal, parse_int
 from core.text import clean_text
@@ -23,8 +24,8 @@ COST_DECIMALS = AMOUNT_SCALE  # what the cost columns hold
 def sku(value, field="sku") -> str:
     text = (value or "").strip() if isinstance(value, str) else value
     if not isinstance(text, str) or not SKU_RE.match(text):
-        raise UserError(f"{field}: {value!r} must be 1-64 letters, digits, '.', '_', '-' or '/', "
-                        f"starting with a letter or digit")
+        raise UserError(_("%(field)s: %(value)s must be 1-64 letters, digits, '.', '_', '-' or '/', "
+                          "starting with a letter or digit", field=field, value=repr(value)))
     return text
 
 
@@ -33,14 +34,15 @@ def barcode(value, field="barcode") -> str | None:
     if not text:
         return None
     if not BARCODE_RE.match(text):
-        raise UserError(f"{field}: {value!r} is not a barcode (4-64 letters, digits or '-')")
+        raise UserError(_("%(field)s: %(value)s is not a barcode (4-64 letters, digits or '-')", field=field,
+                          value=repr(value)))
     return text
 
 
 def name(value, field="name", max_len=255) -> str:
     text = clean_text(value, field, max_len=max_len) if isinstance(value, str) else None
     if not text:
-        raise UserError(f"{field}: required")
+        raise UserError(_("%(field)s: required", field=field))
     return text
 
 
@@ -72,5 +74,6 @@ def optional_int(value, field, *, minimum=0, maximum=10_000_000) -> int | None:
 def rate(value, field="rate") -> Decimal:
     number = parse_decimal(value, field=field, places=TAX_RATE[1], max_digits=1)
     if not Decimal(0) <= number < 1:
-        raise UserError(f"{field}: {value} must be a fraction between 0 and 1 (0.10 is 10 %)")
+        raise UserError(_("%(field)s: %(value)s must be a fraction between 0 and 1 (0.10 is 10 %%)", field=field,
+                          value=value))
     return number

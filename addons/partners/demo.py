@@ -5,7 +5,6 @@ addons can be demonstrated against them.
 """
 from __future__ import annotations
 
-from stdnum import ean
 
 from .services import create_partner
 from .taxids import company_tax_id
@@ -41,6 +40,7 @@ TERMS = [None, None, "immediate", "net15", "net30", "2_10_net30"]
 
 def _gln(rng) -> str:
     body = f"{rng.randint(10 ** 11, 10 ** 12 - 1)}"
+    from stdnum import ean   # imported when demo data is made, not at start-up
     return f"0088:{body}{ean.calc_check_digit(body)}"
 
 

@@ -7,7 +7,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db import Base, BusinessScoped, TimestampMixin
 
 KINDS = ("person", "company")
-LANGUAGES = ("en", "ko", "vi", "zh", "ru", "es")
 CODE_PREFIX = "C"
 
 
@@ -20,6 +19,9 @@ class Partner(BusinessScoped, TimestampMixin, Base):
         Index("ix_partners_partner_business_name", "business_id", "name"),
         Index("ix_partners_partner_business_customer", "business_id", "is_customer", "name"),
         Index("ix_partners_partner_business_supplier", "business_id", "is_supplier", "name"),
+        Index("ix_partners_partner_business_kind", "business_id", "kind", "name"),
+        Index("ix_partners_partner_business_country", "business_id", "country", "name"),
+        Index("ix_partners_partner_business_active", "business_id", "active", "name"),
         Index("ix_partners_partner_business_tax_id", "business_id", "tax_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

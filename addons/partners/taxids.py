@@ -7,12 +7,6 @@ business registration number (whose check digit stdnum does not verify) from
 """
 from __future__ import annotations
 
-from stdnum.cn import uscc
-from stdnum.iso7064 import mod_11_10
-from stdnum.mx import rfc
-from stdnum.ru import inn
-from stdnum.vn import mst
-
 from core.taxid import kr_brn_check_digit
 
 
@@ -25,6 +19,7 @@ def kr_brn(rng) -> str:
 def vn_mst(rng) -> str:
     while True:
         body = f"0{rng.randint(10000000, 99999999)}"
+        from stdnum.vn import mst   # stdnum imported when demo data is made, not at start-up
         check = mst.calc_check_digit(body)
         if len(check) == 1:  # a remainder that gives "10" has no valid number
             return body + check
@@ -37,6 +32,7 @@ def mx_rfc(rng) -> str:
         date = f"{rng.randint(0, 23):02d}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
         homoclave = rng.choice("123456789ABCDEFGHIJKLMNPQRSTUV") + rng.choice("123456789ABCDEFGHIJKLMNPQRSTUVWXYZ")
         body = prefix + date + homoclave
+        from stdnum.mx import rfc
         check = rfc.calc_check_digit(body)
         if check in "0123456789A":
             return body + check
@@ -45,16 +41,19 @@ def mx_rfc(rng) -> str:
 def cn_uscc(rng) -> str:
     alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
     body = "91" + f"{rng.randint(110000, 659000):06d}" + "".join(rng.choice(alphabet) for _ in range(9))
+    from stdnum.cn import uscc
     return body + uscc.calc_check_digit(body)
 
 
 def ru_inn(rng) -> str:
     body = f"{rng.randint(1, 99):02d}{rng.randint(0, 9999999):07d}"
+    from stdnum.ru import inn
     return body + inn.calc_company_check_digit(body)
 
 
 def de_vat(rng) -> str:
     body = f"{rng.randint(1, 9)}{rng.randint(0, 9999999):07d}"
+    from stdnum.iso7064 import mod_11_10
     return "DE" + body + mod_11_10.calc_check_digit(body)
 
 

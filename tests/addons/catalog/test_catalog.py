@@ -98,6 +98,31 @@ def test_channel_price_list_wins_over_variant_and_product_price(runtime, vn):
             s.create_price_list(session, "Again", "shopee")
 
 
+def test_selling_terms_read_the_channel_price_like_variant_price(runtime, vn, make_business):
+    """One statement for many variants, the channel's list price as its column: the same answer
+    as ``variant_price``; an inactive list, another channel and another business's list do not count."""
+    from addons.catalog.models import PriceList as Lists
+    other = make_business(country="VN", addons=["catalog"])
+    with runtime.transaction(vn.id) as session:
+        product = s.create_product(session, sku="MUG", name="Ly", sale_price=30000,
+                                   attributes={"colour": ["Xanh", "Đỏ"]})
+        blue, red = (v.id for v in product.variants)
+        s.create_price_list(session, "Lazada", "lazada")
+        s.set_list_price(session, "lazada", blue, "27000")
+        s.create_price_list(session, "TikTok", "tiktok")
+        s.set_list_price(session, "tiktok", blue, "26000")
+        session.scalar(select(Lists).where(Lists.channel == "tiktok")).active = False
+    with runtime.transaction(other.id) as session:
+        s.create_price_list(session, "Theirs", "lazada")
+    with runtime.session(vn.id) as session:
+        for channel in ("lazada", "tiktok", "web", None):
+            terms = s.selling_terms(session, [blue, red], channel=channel)
+            assert {v: t["price"] for v, t in terms.items()} == {
+                v: s.variant_price(session, v, channel) for v in (blue, red)}, channel
+        assert s.selling_terms(session, [blue], channel="lazada")[blue]["price"] == Decimal("27000")
+        assert s.selling_terms(session, [blue], channel="tiktok")[blue]["price"] == Decimal("30000")
+
+
 def test_exempt_tax_has_no_rate_but_is_distinguishable(runtime, vn):
     with runtime.transaction(vn.id) as session:
         product = s.create_product(session, sku="BOOK", name="Sách", sale_price=90000, tax_class_code="exempt")

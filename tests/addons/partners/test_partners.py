@@ -121,3 +121,19 @@ def test_peppol_address_is_validated(runtime, make_business, value, error):
     with runtime.transaction(business.id) as s:
         partner = create_partner(s, name="Công ty B", country="VN", kind="company", peppol_id="0088:8935012345677")
         assert partner_snapshot(partner)["peppol_id"] == "0088:8935012345677"
+
+
+def test_partner_without_a_language_gets_the_buyer_language_rule(runtime, make_business):
+    """No language given: the country's (core.i18n.buyer_language, as order entry), else the
+    business's first language; a language given is kept."""
+    korean_shop = make_business(country="KR", languages=["ko", "en"], addons=["partners"])
+    with runtime.transaction(korean_shop.id) as session:
+        vietnamese = create_partner(session, name="Trần Thị B", country="vn")
+        unknown = create_partner(session, name="Hans Muster", country="CH")
+        blank = create_partner(session, name="Blank", country="CH", language=" ")
+        chosen = create_partner(session, name="Kim", country="VN", language="en")
+    assert (vietnamese.language, unknown.language, blank.language, chosen.language) == ("vi", "ko", "ko", "en")
+    spanish_shop = make_business(country="ES", languages=["es"], addons=["partners"])
+    with runtime.transaction(spanish_shop.id) as session:
+        assert create_partner(session, name="Anon", country="CH").language == "es"
+        assert create_partner(session, name="Ivan", country="RU").language == "ru"
