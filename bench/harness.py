@@ -93,11 +93,94 @@ def bench_runtime(url: str, folder: Path, broker: str = "stub://", **overrides):
     return runtime
 
 
-def result(name, value, unit, floor, floor_unit, backend, params, higher_is_better=True) -> dict:
-    ratio = (value / floor) if floor else None
-    return {"name": name, "value": round(value, 4), "unit": unit, "floor": round(floor, 4),
-            "floor_unit": floor_unit, "ratio": round(ratio, 4) if ratio is not None else None,
-            "backend": backend, "params": dict(params, higher_is_better=higher_is_better)}
+def result(name, value, unit, floor, floor_unit, backend, params, higher_is_better=True, *,
+           values=None, floors=None, statements=None) -> dict:
+    """One result row. With ``values``/``floors`` (one figure per interleaved round, see
+    :func:`interleave`) the value and floor are their medians, the ratio is the median of the
+    per-round ratios (a round's subject and floor ran back to back, so a load swing on the shared
+    machine moves both), and min/max and the spread are kept so the table can flag unsteady figures.
+    ``statements`` is {"subject": n, "floor": m} SQL statements per unit of work, when counted."""
+    row_extra = {}
+    if values is not None:
+        values, floors = list(values), list(floors)
+        value, floor = median(values), median(floors)
+        ratios = [v / f for v, f in zip(values, floors) if f]
+        ratio = median(ratios) if ratios else None
+        row_extra = {"rounds": len(values),
+                     "value_min": round(min(values), 4), "value_max": round(max(values), 4),
+                     "floor_min": round(min(floors), 4), "floor_max": round(max(floors), 4),
+                     "ratio_min": round(min(ratios), 4) if ratios else None,
+                     "ratio_max": round(max(ratios), 4) if ratios else None,
+                     "spread": round(max(spread(values), spread(floors)), 4)}
+    else:
+        ratio = (value / floor) if floor else None
+    row = {"name": name, "value": round(value, 4), "unit": unit, "floor": round(floor, 4),
+           "floor_unit": floor_unit, "ratio": round(ratio, 4) if ratio is not None else None,
+           "backend": backend, "params": dict(params, higher_is_better=higher_is_better)}
+    if statements is not None:
+        row["statements"] = statements
+    return row | row_extra
+
+
+MIN_ROUNDS = 5
+UNSTEADY = 0.20  # a figure whose (max - min) / median exceeds this is flagged in the table
+
+
+def spread(values) -> float:
+    """(max - min) / median: how far apart a figure's rounds landed."""
+    mid = median(values)
+    return (max(values) - min(values)) / mid if mid else 0.0
+
+
+def interleave(subject, floor, rounds: int = MIN_ROUNDS) -> tuple[list, list]:
+    """Run ``subject()`` and ``floor()`` alternately ``rounds`` times (at least MIN_ROUNDS), each
+    returning one figure (a rate or a time); return (subject figures, floor figures).
+
+    Which side goes first alternates too, so neither always gets the warm cache or the quiet
+    moment. One long subject run followed by one long floor run is what made single figures
+    swing 2x between runs on the shared machine.
+    """
+    rounds = max(MIN_ROUNDS, rounds)
+    values, floors = [], []
+    for i in range(rounds):
+        if i % 2:
+            floors.append(floor())
+            values.append(subject())
+        else:
+            values.append(subject())
+            floors.append(floor())
+    return values, floors
+
+
+class StatementCounter:
+    """Counts the SQL statements sent through an engine (``with counter: ...``; ``counter.count``).
+
+    executemany counts as one statement: it is one round trip's worth of work for the driver
+    (SQLAlchemy's insertmanyvalues sends it as one multi-row INSERT where the backend allows)."""
+
+    def __init__(self, *engines):
+        self.engines = [e for e in engines if e is not None]
+        self.count = 0
+        self.active = False
+        for engine in self.engines:
+            from sqlalchemy import event
+            event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn, cursor, statement, parameters, context, executemany):
+        if self.active:
+            self.count += 1
+
+    def __enter__(self):
+        self.count, self.active = 0, True
+        return self
+
+    def __exit__(self, *exc):
+        self.active = False
+
+    def close(self):
+        from sqlalchemy import event
+        for engine in self.engines:
+            event.remove(engine, "before_cursor_execute", self._seen)
 
 
 def p95(values) -> float:

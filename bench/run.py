@@ -77,14 +77,64 @@ def call(fn, quick: bool, backend: str) -> list[dict]:
     return rows
 
 
+def check_names(rows: list[dict]) -> None:
+    """Every row of a run has its own name: two rows called ``pdf_render`` cannot be told apart
+    in the JSON or compared between runs."""
+    seen = {}
+    for row in rows:
+        key = (row["name"], row["backend"])
+        if key in seen:
+            raise ValueError(f"two results named {row['name']!r} on {row['backend']}: give each its own name")
+        seen[key] = row
+
+
+UNSTEADY = 0.20  # the same threshold as harness.UNSTEADY: (max - min) / median above it is flagged
+
+
+def _figure(row, key) -> str:
+    """``median [min-max] unit`` for a figure measured in interleaved rounds, else ``value unit``."""
+    unit = row["unit"] if key == "value" else row["floor_unit"]
+    text = f"{row[key]:.4g}"
+    if f"{key}_min" in row:
+        text += f" [{row[key + '_min']:.4g}-{row[key + '_max']:.4g}]"
+    return f"{text} {unit}"
+
+
+def _ratio(row) -> str:
+    if row["ratio"] is None:
+        return ""
+    text = f"{row['ratio']:.3f}"
+    if row.get("ratio_min") is not None:
+        text += f" [{row['ratio_min']:.3f}-{row['ratio_max']:.3f}]"
+    if row.get("raw_broker_ratio") is not None:
+        text += f" (raw broker {row['raw_broker']:.4g}/s: {row['raw_broker_ratio']:.3f})"
+    return text
+
+
+def _statements(row) -> str:
+    counted = row.get("statements")
+    if not counted:
+        return ""
+    return f"{counted['subject']:g} vs {counted['floor']:g}" if "floor" in counted else f"{counted['subject']:g}"
+
+
+def _steadiness(row) -> str:
+    if "spread" not in row:
+        return "1 run"
+    flag = " UNSTEADY" if row["spread"] > UNSTEADY else ""
+    return f"{row['rounds']}x, spread {row['spread'] * 100:.0f}%{flag}"
+
+
 def table(rows: list[dict]) -> str:
-    head = ("benchmark", "value", "floor", "ratio", "backend")
-    lines = [(r["name"], f"{r['value']:.4g} {r['unit']}", f"{r['floor']:.4g} {r['floor_unit']}",
-              "" if r["ratio"] is None else f"{r['ratio']:.3f}", r["backend"]) for r in rows]
+    """The readable table: median [min-max] of the rounds, the ratio, statements per unit of work
+    (subject vs floor, where counted) and the rounds' spread, flagged past 20 %."""
+    head = ("benchmark", "value", "floor", "ratio", "statements", "rounds", "backend")
+    lines = [(r["name"], _figure(r, "value"), _figure(r, "floor"), _ratio(r), _statements(r), _steadiness(r),
+              r["backend"]) for r in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *lines)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     return "\n".join([fmt.format(*head), fmt.format(*("-" * w for w in widths))] +
-                     [fmt.format(*line) for line in lines])
+                      [fmt.format(*line) for line in lines])
 
 
 def main(argv=None) -> int:
@@ -118,6 +168,12 @@ def main(argv=None) -> int:
             failed.append(f"{owner}.{name}")
             print(f"error: {owner}.{name} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
             traceback.print_exc(file=sys.stderr)
+            continue
+        try:
+            check_names(rows + results)
+        except ValueError as exc:
+            failed.append(f"{owner}.{name}")
+            print(f"error: {owner}.{name}: {exc}", file=sys.stderr)
             continue
         for row in results:
             row = {k: row[k] for k in KEYS} | {k: v for k, v in row.items() if k not in KEYS}

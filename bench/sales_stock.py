@@ -1,4 +1,4 @@
-"""Commerce benchmarks: order pipeline (sales + the stock bridge), contended reservation, admin order list.
+"""Commerce benchmarks: order pipeline (sales + the stock bridge) and contended reservation.
 
 Each builds its own temporary database (SQLite in a temp folder; PostgreSQL as
 a fresh database on TESSERA_BENCH_DATABASE_URL's server, default
@@ -14,7 +14,7 @@ import threading
 import time
 from decimal import Decimal
 
-from harness import bench_runtime, median, p95, pg_url_if_reachable, result, temp_database
+from harness import StatementCounter, bench_runtime, interleave, pg_url_if_reachable, result, temp_database
 
 
 def _shop(rt, variants: int, on_hand: int = 10 ** 9):
@@ -71,11 +71,23 @@ def _pipeline_floor(rt, business_id, customer, warehouse, variants, n, rng):
         if conn.execute(select(seq.c.id).where(seq.c.business_id == business_id, seq.c.series == "FLOOR",
                                                seq.c.year == year)).first() is None:
             conn.execute(insert(seq).values(business_id=business_id, series="FLOOR", year=year, next_value=1))
+    from addons.catalog.models import Variant
+    from addons.partners.models import Partner
+    from addons.warehouse.models import Warehouse
+    var_t, partner_t, wh_t = Variant.__table__, Partner.__table__, Warehouse.__table__
     price, zero = Decimal(10000), Decimal(0)
     started = time.perf_counter()
     for i in range(n):
         chosen = sorted(rng.sample(variants, 5))
         with rt.db._write_engine.begin() as conn:
+            # The reads any implementation needs: the customer, the lines' variants and prices,
+            # the warehouse that reserves them.
+            conn.execute(select(partner_t).where(partner_t.c.business_id == business_id,
+                                                 partner_t.c.id == customer)).one()
+            rows = conn.execute(select(var_t).where(var_t.c.business_id == business_id,
+                                                    var_t.c.id.in_(chosen))).all()
+            assert len(rows) == 5
+            conn.execute(select(wh_t).where(wh_t.c.business_id == business_id, wh_t.c.id == warehouse)).one()
             number = conn.execute(update(seq).where(seq.c.business_id == business_id, seq.c.series == "FLOOR",
                                                     seq.c.year == year).values(next_value=seq.c.next_value + 1)
                                   .returning(seq.c.next_value)).scalar()
@@ -131,25 +143,44 @@ def _pipeline_floor(rt, business_id, customer, warehouse, variants, n, rng):
 
 def order_pipeline(quick: bool) -> list[dict]:
     """Orders/s for create + confirm (reserve 5 lines) + pay + complete, one transaction per order,
-    on SQLite and PostgreSQL, next to the same rows written with Core inserts."""
+    on SQLite and PostgreSQL, next to the same reads and rows written with Core statements; with the
+    SQL statements per order of each side."""
     import random
-    n = 60 if quick else 600
+    rounds = 5 if quick else 7
+    per_round = 12 if quick else 90
     backends = ["sqlite"] + (["postgresql"] if pg_url_if_reachable() else [])
     out = []
     for backend in backends:
         with temp_database(backend, "pipeline") as (url, folder):
             rt = bench_runtime(url, folder, WTF_CSRF_ENABLED=False)
+            counter = StatementCounter(rt.db.engine)
             try:
                 business_id, customer, warehouse, variants = _shop(rt, 40)
                 rng = random.Random(1)
                 _pipeline_orm(rt, business_id, customer, variants, 5, rng)          # warm-up
                 _pipeline_floor(rt, business_id, customer, warehouse, variants, 5, rng)
-                value = _pipeline_orm(rt, business_id, customer, variants, n, rng)
-                floor = _pipeline_floor(rt, business_id, customer, warehouse, variants, n, rng)
+                counted = {"subject": 0, "floor": 0}
+
+                def counted_run(side, fn):
+                    with counter:
+                        rate = fn()
+                    counted[side] += counter.count
+                    return rate
+                values, floors = interleave(
+                    lambda: counted_run("subject", lambda: _pipeline_orm(rt, business_id, customer, variants,
+                                                                         per_round, rng)),
+                    lambda: counted_run("floor", lambda: _pipeline_floor(rt, business_id, customer, warehouse,
+                                                                         variants, per_round, rng)),
+                    rounds)
             finally:
+                counter.close()
                 rt.db.dispose()
-        out.append(result("order_pipeline", value, "orders/s", floor, "orders/s (Core inserts)", backend,
-                           {"orders": n, "lines_per_order": 5, "transaction": "one per order"}))
+        orders = per_round * len(values)
+        out.append(result("order_pipeline", 0, "orders/s", 0, "orders/s (Core statements)", backend,
+                           {"orders_per_round": per_round, "lines_per_order": 5, "transaction": "one per order"},
+                           values=values, floors=floors,
+                           statements={"subject": round(counted["subject"] / orders, 1),
+                                       "floor": round(counted["floor"] / orders, 1)}))
     return out
 
 
@@ -185,13 +216,17 @@ def _confirm_workers(rt, business_id, order_ids, workers, confirm):
 
 def reservation_contention(quick: bool) -> list[dict]:
     """Confirmations/s with 8 workers reserving the same 20 hot variants (PostgreSQL), next to the
-    same guarded updates and moves written with Core by 8 workers."""
+    same guarded updates and moves written with Core by 8 workers; and how many variants ended
+    oversold (reserved beyond on hand: must be 0), with the SQL statements per confirmation of
+    each side."""
     import random
-    from sqlalchemy import insert, update
+    from sqlalchemy import func, insert, select, update
     from addons.sales import services
     from addons.sales.models import Order
     from addons.warehouse.models import StockBalance, StockMove
-    n, workers = (200 if quick else 2000), 8
+    rounds = 5 if quick else 7
+    per_round, workers = (40 if quick else 300), 8
+    n = per_round * rounds
     with temp_database("postgresql", "contention") as (url, folder):
         rt = bench_runtime(url, folder, WTF_CSRF_ENABLED=False)
         try:
@@ -203,10 +238,10 @@ def reservation_contention(quick: bool) -> list[dict]:
                                              lines=[{"variant_id": v, "qty": "1"} for v in plan]).id
                        for plan in plans]
             orm_ids, floor_plans = ids[:n], dict(zip(ids[n:], plans[n:]))
+            floor_ids = list(floor_plans)
 
             def confirm(oid):
                 rt.db.run_in_transaction(lambda s: services.confirm_order(s, oid), business_id)
-            value = _confirm_workers(rt, business_id, orm_ids, workers, confirm)
 
             bal, mv, o = StockBalance.__table__, StockMove.__table__, Order.__table__
 
@@ -222,96 +257,35 @@ def reservation_contention(quick: bool) -> list[dict]:
                                                    reserved_delta=Decimal(1), reference=str(oid))
                                               for v in floor_plans[oid]])
                     conn.execute(update(o).where(o.c.id == oid).values(state="processing"))
-            floor = _confirm_workers(rt, business_id, list(floor_plans), workers, floor_confirm)
+            batches = iter(range(rounds))
+            floor_batches = iter(range(rounds))
+            counter = StatementCounter(rt.db.engine)
+            counted = {"subject": 0, "floor": 0}
+
+            def counted_run(side, ids, fn):
+                with counter:
+                    rate = _confirm_workers(rt, business_id, ids, workers, fn)
+                counted[side] += counter.count
+                return rate
+            try:
+                values, floors = interleave(
+                    lambda: counted_run("subject", orm_ids[next(batches) * per_round:][:per_round], confirm),
+                    lambda: counted_run("floor", floor_ids[next(floor_batches) * per_round:][:per_round],
+                                        floor_confirm),
+                    rounds)
+            finally:
+                counter.close()
+            with rt.db.engine.connect() as conn:
+                oversold = conn.execute(select(func.count()).select_from(bal).where(
+                    bal.c.business_id == business_id, bal.c.reserved > bal.c.on_hand)).scalar()
         finally:
             rt.db.dispose()
-    return [result("reservation_contention", value, "confirmations/s", floor, "confirmations/s (Core updates)",
-                    "postgresql", {"orders": n, "workers": workers, "hot_variants": 20, "lines_per_order": "1-5"})]
+    return [result("reservation_contention", 0, "confirmations/s", 0, "confirmations/s (Core updates)",
+                   "postgresql", {"orders_per_round": per_round, "workers": workers, "hot_variants": 20,
+                                  "lines_per_order": "1-5", "oversold": oversold},
+                   values=values, floors=floors,
+                   statements={"subject": round(counted["subject"] / (per_round * len(values)), 1),
+                               "floor": round(counted["floor"] / (per_round * len(floors)), 1)})]
 
 
-# ---------------------------------------------------------------- admin list
-
-BULK_ORDERS = """
-INSERT INTO sales_order (business_id, number, channel, external_ref, partner_id, currency, prices_include_tax,
-    state, payment_status, fulfilment_status, order_date, term_days, term_discount_percent, term_discount_days,
-    subtotal, discount_total, tax_total, shipping_fee, shipping_paid_by, total, cod_amount, amount_paid,
-    amount_refunded, amount_credited, early_discount, created_at, updated_at)
-SELECT :b, 'BK-' || g, (ARRAY['web','shopee','lazada','tiktok','phone','facebook','counter','manual'])[1 + g % 8],
-    CASE WHEN g % 8 IN (1, 2, 3) THEN 'EXT' || g END, :p, 'VND', false,
-    (ARRAY['new','processing','completed','completed','completed','cancelled'])[1 + g % 6],
-    CASE WHEN g % 6 IN (2, 3, 4) THEN 'paid' ELSE 'unpaid' END,
-    CASE WHEN g % 6 IN (2, 3, 4) THEN 'fulfilled' ELSE 'unfulfilled' END,
-    (now() - (g || ' seconds')::interval)::date, 0, 0, 0, 100000, 0, 10000, 0, 'customer', 110000, 0,
-    CASE WHEN g % 6 IN (2, 3, 4) THEN 110000 ELSE 0 END, 0, 0, 0,
-    now() - (g || ' seconds')::interval, now() - (g || ' seconds')::interval
-FROM generate_series(1, :n) AS g
-"""
-
-
-def _timed(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return median(times), p95(times)
-
-
-def admin_list(quick: bool) -> list[dict]:
-    """Median and p95 of the admin order list (first page, a filtered page, page 1,000) with 1,000,000
-    orders on PostgreSQL (bulk-loaded with INSERT ... SELECT generate_series), next to the bare SQL
-    of the same page."""
-    from sqlalchemy import select, text
-    from addons.sales.models import Order
-    from core.auth import create_user
-    n = 100_000 if quick else 1_000_000
-    repeat = 15 if quick else 40
-    page_size = 50
-    out = []
-    with temp_database("postgresql", "adminlist") as (url, folder):
-        rt = bench_runtime(url, folder, WTF_CSRF_ENABLED=False)
-        try:
-            business_id, customer, _warehouse, _variants = _shop(rt, 1)
-            with rt.transaction(business_id) as s:
-                s.execute(text(BULK_ORDERS), {"b": business_id, "p": customer, "n": n})
-                create_user(s, "bench@example.com", "bench horse battery staple", name="Bench",
-                            business_id=business_id, role="Administrator")
-            with rt.db.engine.begin() as conn:
-                conn.execute(text("ANALYZE sales_order"))
-            from core.app import create_app
-            app = create_app(runtime=rt)
-            client = app.test_client()
-            login = client.post("/login", data={"email": "bench@example.com",
-                                                "password": "bench horse battery staple"})
-            if login.status_code != 302:
-                raise RuntimeError(f"bench login failed ({login.status_code})")
-            pages = {"first_page": ("/admin/sales_order/", None, 0),
-                     "filtered_page": ("/admin/sales_order/?flt0_0=processing", "processing", 0),
-                     "page_1000": ("/admin/sales_order/?page=999", None, 999)}
-            for label, (path, state, page) in pages.items():
-                def fetch():
-                    response = client.get(path)
-                    if response.status_code != 200 or b"BK-" not in response.data:
-                        raise RuntimeError(f"{path}: status {response.status_code}")
-                stmt = select(Order).where(Order.business_id == business_id)
-                if state:
-                    stmt = stmt.where(Order.state == state)
-                stmt = stmt.order_by(Order.created_at.desc()).offset(page * page_size).limit(page_size + 1)
-
-                def raw():
-                    with rt.db.engine.connect() as conn:
-                        conn.execute(stmt).all()
-                fetch(), raw()  # warm-up
-                page_median, page_p95 = _timed(fetch, repeat)
-                raw_median, raw_p95 = _timed(raw, repeat)
-                params = {"orders": n, "page_size": page_size, "page": page + 1, "filter": state, "repeat": repeat}
-                out.append(result(f"admin_list.{label}.median", page_median, "ms", raw_median, "ms (bare SQL)",
-                                   "postgresql", params, higher_is_better=False))
-                out.append(result(f"admin_list.{label}.p95", page_p95, "ms", raw_p95, "ms (bare SQL)",
-                                   "postgresql", params, higher_is_better=False))
-        finally:
-            rt.db.dispose()
-    return out
-
-
-BENCHMARKS = [order_pipeline, reservation_contention, admin_list]
+BENCHMARKS = [order_pipeline, reservation_contention]   # the admin order list: bench/sales.py
