@@ -1,4 +1,4 @@
-"""The admin: one secure base view, the index, and per-addon registration.
+"""The admin: one secure base view and the index (the menu and addon registration: core.admin_menu).
 
 Every admin view subclasses ``SecureModelView`` (or ``SecureView`` for pages that
 are not a model list). The checks live in one place: login, the view's
@@ -11,10 +11,8 @@ not the current business's is a 404.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import flask_admin
-from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask import abort, flash, g, has_request_context, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import tools as sqla_tools
@@ -24,12 +22,15 @@ from flask_admin.model.form import converts
 from flask_admin.helpers import flash_errors, get_redirect_target
 from flask_admin.model.fields import AjaxSelectField
 from flask_login import current_user
-from sqlalchemy import inspect as sa_inspect, select
+from sqlalchemy import inspect as sa_inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from wtforms import DecimalField, IntegerField, PasswordField, StringField, TextAreaField
 
-from .addons.errors import AddonError
+from . import admin_errors
+from .dashboard import request_tiles
 from .admin_formatting import FormattedColumns, FormattingConverter
+from .admin_keyset import KeysetPaging
+from .admin_lazy import LazyForms
 from .db import BusinessScoped, describe_integrity_error, key_fits
 from .errors import UserError
 from .money import parse_decimal, parse_int
@@ -40,10 +41,6 @@ from .web.context import addon_enabled, can, current_business_id, db, request_se
 VIEW_ACTIONS = {"index_view": "read", "details_view": "read", "ajax_lookup": "read", "index": "read",
                 "create_view": "create", "edit_view": "edit", "ajax_update": "edit",
                 "delete_view": "delete", "export": "export"}
-
-
-def addon_label(name: str) -> str:
-    return name.replace("_", " ").title()
 
 
 class SecureAccess:
@@ -57,13 +54,24 @@ class SecureAccess:
         return has_request_context() and can(f"{self.permission}.{action}")
 
     def is_accessible(self):
-        return (current_user.is_authenticated and addon_enabled(self.addon)
-                and current_business_id() is not None and self.allowed("read"))
+        # The menu asks every view this several times per page. The answer rests on the request's user,
+        # business, enabled addons and permissions, each already read once per request (core.web.context),
+        # so it is kept for the request too; the next request asks again.
+        memo = g.setdefault("_tessera_accessible", {}) if has_request_context() else {}
+        if self not in memo:
+            memo[self] = bool(current_user.is_authenticated and addon_enabled(self.addon)
+                              and current_business_id() is not None and self.allowed("read"))
+        return memo[self]
 
     def inaccessible_callback(self, name, **kwargs):
+        """Login first; then a page saying what is missing (core.admin_errors), status 403."""
         if not current_user.is_authenticated:
             return redirect(url_for("tessera.login", next=request.full_path.rstrip("?")))
-        abort(403)
+        if current_business_id() is None:
+            return admin_errors.no_business(self)
+        if not addon_enabled(self.addon):
+            return admin_errors.addon_disabled(self)
+        return admin_errors.permission_missing(self, "read")
 
     def action_for(self, name: str) -> str:
         if name == "action_view":
@@ -77,8 +85,9 @@ class SecureAccess:
         refused = super()._handle_view(name, **kwargs)
         if refused is not None:
             return refused
-        if not self.allowed(self.action_for(name)):
-            abort(403)
+        action = self.action_for(name)
+        if not self.allowed(action):
+            return admin_errors.permission_missing(self, action)
         if ONE_LINE_CONTROL.search(request.values.get("url", "")):
             abort(400, "the return address (url) contains control characters")  # a redirect header would fail
         return None
@@ -145,7 +154,9 @@ def run_service(fn, success: str | None = None):
         session.commit()
     except (UserError, IntegrityError) as exc:   # a constraint the service did not check first
         session.rollback()
-        flash(describe_integrity_error(exc) if isinstance(exc, IntegrityError) else str(exc), "error")
+        refusal = exc if isinstance(exc, UserError) else UserError(describe_integrity_error(exc))
+        admin_errors.remember_refusal(refusal)     # the form shown again marks the fields it names
+        flash(str(refusal), "error")
         return False, None
     if success:
         flash(success, "success")
@@ -190,9 +201,10 @@ class ExactDecimalConverter(FormattingConverter):
         return self.handle_decimal_types(column, field_args, **extra)
 
 
-class SecureModelView(SecureAccess, FormattedColumns, ModelView):
-    """The one base for model views: secure, business-fenced, count-free paging, formatted columns
-    (core.admin_formatting).
+class SecureModelView(SecureAccess, LazyForms, KeysetPaging, FormattedColumns, ModelView):
+    """The one base for model views: secure, business-fenced, keyset pages without OFFSET or
+    COUNT(*) (core.admin_keyset), formatted columns (core.admin_formatting), create and edit forms
+    built on first use (core.admin_lazy).
 
     Models that are not ``BusinessScoped`` but carry a ``business_id`` column (the
     audit log, jobs) name it in ``business_column`` and are fenced here instead.
@@ -207,6 +219,9 @@ class SecureModelView(SecureAccess, FormattedColumns, ModelView):
     export_types = ["csv"]
     export_max_rows = 10000
     allow_create = allow_edit = allow_delete = allow_export = allow_details = True
+    #: Search the ``column_searchable_list`` columns for the exact term (each backed by an index)
+    #: instead of Flask-Admin's substring ``ILIKE``, which scans every row of the business.
+    exact_search = False
 
     def __init__(self, model, session=None, *args, **kwargs):
         hidden = [n for n in ("business", "business_id") if hasattr(model, n)]
@@ -216,6 +231,17 @@ class SecureModelView(SecureAccess, FormattedColumns, ModelView):
             self.column_exclude_list = tuple(self.column_exclude_list or ()) + tuple(
                 h for h in hidden if h not in (self.column_exclude_list or ()))
         super().__init__(model, session if session is not None else request_session, *args, **kwargs)
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        if not self.exact_search:
+            return super()._apply_search(query, count_query, joins, count_joins, search)
+        term = search.strip()
+        if term:
+            cond = or_(*(getattr(self.model, name) == term for name in self.column_searchable_list))
+            query = query.filter(cond)
+            if count_query is not None:
+                count_query = count_query.filter(cond)
+        return query, count_query, joins, count_joins
 
     # Buttons follow the permissions of the request (subclasses may still switch one off).
     @property
@@ -279,9 +305,15 @@ class SecureModelView(SecureAccess, FormattedColumns, ModelView):
         for field, problem in problems.items():
             if problem:
                 field.errors = [problem]
-        if any(problems.values()):
-            return False   # before WTForms' validators, some of which query with the value (Unique)
-        return super().validate_form(form)
+        # before WTForms' validators when a field is wrong already: some query with the value (Unique)
+        valid = not any(problems.values()) and super().validate_form(form)
+        if not valid and request.method == "POST":
+            admin_errors.remember_form_failure(form)
+        return valid
+
+    def render(self, template, **kwargs):
+        admin_errors.explain_form(kwargs.get("form"))
+        return super().render(template, **kwargs)
 
     def _create_ajax_loader(self, name, options):
         loader = super()._create_ajax_loader(name, options)
@@ -327,77 +359,20 @@ class SecureModelView(SecureAccess, FormattedColumns, ModelView):
     # ------------------------------------------------------------ errors
     def handle_view_exception(self, exc):
         if isinstance(exc, UserError):
+            admin_errors.remember_refusal(exc)
             flash(str(exc), "error")
             return True
         return super().handle_view_exception(exc)
 
 
 class TesseraIndexView(AdminIndexView):
-    """The admin home: login required; shows the current business."""
+    """The admin home: login required; the current business's dashboard (core.dashboard)."""
 
     @expose("/")
     def index(self):
         if not current_user.is_authenticated:
             return redirect(url_for("tessera.login", next=request.path))
-        return self.render("tessera/admin_index.html")
-
-
-@dataclass
-class AdminContext:
-    """What an addon's ``register(admin, ctx)`` gets."""
-    runtime: object
-    registry: object
-    addon: str
-    category: str
-    SecureModelView: type = SecureModelView
-    SecureView: type = SecureView
-    session: object = request_session
-
-
-class AddonAdmin:
-    """The admin as an addon sees it: its views land in its menu category and must be secure."""
-
-    def __init__(self, admin, addon: str, category: str):
-        self._admin, self._addon, self._category = admin, addon, category
-
-    def add_view(self, view):
-        if not isinstance(view, SecureAccess):
-            raise AddonError([f"{self._addon}: admin view {type(view).__name__} must subclass "
-                              f"core.admin.SecureModelView (or SecureView)"])
-        if view.addon is None:
-            view.addon = self._addon
-        if view.addon != self._addon:
-            raise AddonError([f"{self._addon}: admin view {type(view).__name__} says addon={view.addon!r}"])
-        if not view.permission:
-            raise AddonError([f"{self._addon}: admin view {type(view).__name__} has no permission"])
-        if view.category is None:
-            view.category = self._category
-        return self._admin.add_view(view)
-
-    def add_views(self, *views):
-        for view in views:
-            self.add_view(view)
-
-    def __getattr__(self, name):
-        return getattr(self._admin, name)
-
-
-def register_addon_views(admin, runtime) -> list[str]:
-    """Call each addon's ``register(admin, ctx)`` in dependency order; return the addons registered."""
-    done = []
-    for name in runtime.registry.names:
-        register = runtime.registry.get(name, "admin")
-        if register is None:
-            continue
-        if not callable(register):
-            register = getattr(register, "register", None)
-        if not callable(register):
-            raise AddonError([f"{name}: provides.admin must point at a register(admin, ctx) function"])
-        label = addon_label(name)
-        register(AddonAdmin(admin, name, label),
-                 AdminContext(runtime=runtime, registry=runtime.registry, addon=name, category=label))
-        done.append(name)
-    return done
+        return self.render("tessera/admin_index.html", tiles=request_tiles())
 
 
 def fenced_get(session, model, ident):

@@ -22,12 +22,18 @@ def setting_fields(manifest, values: dict) -> list[dict]:
     fields = []
     for spec in manifest.settings:
         value = values.get(spec.key, spec.default)
-        fields.append({"key": spec.key, "type": spec.type, "label": spec.label, "help": spec.help,
+        # Labels and help come from addon.toml in English; each addon's catalog translates them.
+        fields.append({"key": spec.key, "type": spec.type, "label": _translated(spec.label),
+                       "help": _translated(spec.help),
                        "choices": spec.choices,
                        "value": "" if spec.type == "secret" else ("" if value is None else str(value)),
                        "checked": bool(value) if spec.type == "bool" else False,
                        "masked": mask(value) if spec.type == "secret" else ""})
     return fields
+
+
+def _translated(text):
+    return gettext(text) if text else text  # gettext("") would be the catalog's header
 
 
 def submitted_settings(manifest, form) -> dict:
@@ -58,7 +64,7 @@ class AddonsView(SecureView):
         registry = current_runtime().registry
         installed = state.installed(db())
         enabled = state.enabled_addons(db(), current_business_id())
-        rows = [{"name": m.name, "version": m.version, "summary": m.summary, "depends": m.depends,
+        rows = [{"name": m.name, "version": m.version, "summary": gettext(m.summary) if m.summary else "", "depends": m.depends,
                  "installed": installed.get(m.name), "enabled": m.name in enabled,
                  "has_settings": bool(m.settings)} for m in registry.manifests.values()]
         return self.render("tessera/addons.html", rows=rows, can_edit=self.allowed("edit"))
@@ -112,5 +118,5 @@ class AddonsView(SecureView):
         values = get_settings(db(), runtime.registry, addon_name, secret_key)
         if status == 400:  # show what was typed, not what is stored
             values.update({k: v for k, v in request.form.items() if k in values and k != "csrf_token"})
-        return self.render("tessera/addon_settings.html", manifest=manifest,
+        return self.render("tessera/addon_settings.html", manifest=manifest, addon_label=gettext(manifest.title),
                            fields=setting_fields(manifest, values), can_edit=self.allowed("edit")), status

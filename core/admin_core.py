@@ -5,29 +5,32 @@ views only turn form input into service calls and UserErrors into messages.
 """
 from __future__ import annotations
 
-import importlib
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import flash
 from flask_admin.actions import action
 from flask_admin.form import BaseForm
 from flask_admin.helpers import get_form_data
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext, lazy_pgettext
 from flask_login import current_user
 from sqlalchemy import inspect, select
 from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Optional
 
 from .admin import SecureModelView, run_service
+from .admin_menu import MENU_GROUPS
 from .auth import all_permissions, check_may_grant, create_user, remove_member, update_user
-from .business import LANGUAGES, create_business
+from .business import create_business
 from .errors import UserError
+from .formatting import register_labels
+from .jobs import retry_job
+from .i18n import LANGUAGE_NAMES
 from .models import AuditEntry, Business, Membership, OutboxJob, Role
 from .taxid import validate_tax_id
 from .web.context import current_business_id, current_runtime, db
 
-ADMIN_CATEGORY = lazy_gettext("Administration")
-LANGUAGE_CHOICES = [(code, code) for code in LANGUAGES]
+ADMIN_CATEGORY = MENU_GROUPS["settings"]   # core's own screens
+LANGUAGE_CHOICES = list(LANGUAGE_NAMES.items())  # each language named in itself
 
 
 def _fail(exc: Exception) -> bool:
@@ -46,6 +49,12 @@ class BusinessView(SecureModelView):
                     "address", "phone", "email", "active")
     form_overrides = {"languages": SelectMultipleField}
     form_args = {"languages": {"choices": LANGUAGE_CHOICES}}
+    column_labels = {"name": lazy_gettext("Name"), "slug": lazy_gettext("Short name"),
+                     "country": lazy_gettext("Country"), "currency": lazy_gettext("Currency"),
+                     "timezone": lazy_gettext("Time zone"), "languages": lazy_gettext("Languages"),
+                     "tax_id": lazy_gettext("Tax ID"), "legal_name": lazy_gettext("Legal name"),
+                     "address": lazy_gettext("Address"), "phone": lazy_gettext("Phone"),
+                     "email": lazy_gettext("E-mail"), "active": lazy_gettext("Active")}
 
     def allowed(self, action):
         if action == "create":  # a new tenant is a platform decision, not a business's
@@ -88,14 +97,14 @@ class BusinessView(SecureModelView):
         try:
             ZoneInfo(model.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            problems.append(f"timezone: {model.timezone!r} is not a known time zone")
+            problems.append(gettext("timezone: %(value)s is not a known time zone", value=repr(model.timezone)))
         if model.tax_id:
             try:
                 model.tax_id = validate_tax_id(model.country, model.tax_id)
             except UserError as exc:
                 problems.append(f"tax_id: {exc}")
         if not (model.name or "").strip():
-            problems.append("name: required")
+            problems.append(gettext("name: required"))
         if not model.languages:
             model.languages = ["en"]
         if problems:
@@ -165,6 +174,7 @@ class RoleView(SecureModelView):
     column_list = ("name", "permissions")
     form_columns = ("name", "permissions")
     form_overrides = {"permissions": SelectMultipleField}
+    column_labels = {"name": lazy_gettext("Name"), "permissions": lazy_gettext("Permissions")}
 
     def _with_choices(self, form):
         form.permissions.choices = [("*", gettext("Everything"))] + [
@@ -180,7 +190,7 @@ class RoleView(SecureModelView):
     def on_model_change(self, form, model, is_created):
         model.name = (model.name or "").strip()
         if not model.name:
-            raise UserError("name: required")
+            raise UserError(gettext("name: required"))
         model.permissions = list(model.permissions or [])
         # Defining a role is granting it: the editor must hold what it held and what it now holds.
         before = inspect(model).attrs.permissions.history.deleted
@@ -191,9 +201,16 @@ class RoleView(SecureModelView):
         check_may_grant(db(), current_user, current_business_id(), model.permissions)
 
 
-def _retry_job():
-    jobs = importlib.import_module("core.jobs") if importlib.util.find_spec("core.jobs") else None
-    return getattr(jobs, "retry_job", None)
+def job_error_for_people(_view, _context, job, _name) -> str:
+    """A job's last error as a clerk reads it on the Jobs screen: a refusal as written (services say
+    what to do in screen words), an unexpected failure by its last line only; the job's details
+    keep the whole report for whoever fixes it."""
+    text = (job.last_error or "").strip()
+    if not text.startswith("Traceback"):
+        return text
+    last = text.splitlines()[-1]
+    return gettext("Unexpected error (%(error)s); the job's details hold the full report for a developer.",
+                   error=last)
 
 
 class JobView(SecureModelView):
@@ -202,19 +219,20 @@ class JobView(SecureModelView):
     allow_create = allow_edit = allow_delete = allow_export = False
     column_list = ("id", "actor", "state", "attempts", "max_attempts", "available_at", "finished_at",
                    "last_error")
+    column_formatters = {"last_error": job_error_for_people}
     column_filters = ("state",)
+    column_labels = {"id": lazy_gettext("No."), "actor": lazy_gettext("Task"), "state": lazy_gettext("State"),
+                     "attempts": lazy_gettext("Attempts"), "max_attempts": lazy_gettext("Max. attempts"),
+                     "available_at": lazy_gettext("Scheduled for"), "finished_at": lazy_gettext("Finished at"),
+                     "last_error": lazy_gettext("Last error")}
     column_default_sort = ("id", True)
     column_sortable_list = ("id",)
 
     @action("retry", lazy_gettext("Retry"), lazy_gettext("Queue the selected jobs again?"))
     def action_retry(self, ids):
-        retry = _retry_job()
-        if retry is None:
-            flash(gettext("Retry is not available: core.jobs.retry_job is missing."), "error")
-            return
         try:
             for job_id in ids:
-                retry(db(), int(job_id))
+                retry_job(db(), int(job_id))
             db().commit()
         except UserError as exc:
             _fail(exc)
@@ -230,6 +248,16 @@ class AuditView(SecureModelView):
     column_default_sort = ("at", True)
     column_sortable_list = ("at",)
     column_filters = ("at",)
+    code_columns = {"action": "audit_action"}
+    column_labels = {"at": lazy_gettext("When"), "user_id": lazy_gettext("User"), "model": lazy_gettext("Record type"),
+                     "record_id": lazy_gettext("Record"), "action": lazy_gettext("Action"),
+                     "before": lazy_gettext("Before"), "after": lazy_gettext("After")}
+
+
+# A context keeps these apart from the "Created"/"Updated" date columns of addon catalogs.
+register_labels("audit_action", {"create": lazy_pgettext("audit action", "Created"),
+                                 "update": lazy_pgettext("audit action", "Changed"),
+                                 "delete": lazy_pgettext("audit action", "Deleted")})
 
 
 def register_core_views(admin, runtime):
@@ -242,3 +270,5 @@ def register_core_views(admin, runtime):
     admin.add_view(AddonsView(name=lazy_gettext("Addons"), endpoint="core_addons", category=cat))
     admin.add_view(JobView(OutboxJob, name=lazy_gettext("Jobs"), endpoint="core_job", category=cat))
     admin.add_view(AuditView(AuditEntry, name=lazy_gettext("Audit log"), endpoint="core_audit", category=cat))
+    from .api.admin import register_views as register_api_views
+    register_api_views(admin)   # Settings › API tokens (core/api/admin.py)

@@ -172,6 +172,11 @@ class DocumentPage:
     def document_stage(self, obj) -> str:
         return obj.state
 
+    def document_passed(self, obj):
+        """The keys of the stages ``obj`` went through, or None when every stage before the
+        current one was passed (a record that cannot skip stages)."""
+        return None
+
     def document_header(self, obj) -> Header:
         raise TypeError(f"{type(self).__name__}: a document page must define document_header(obj)")
 
@@ -210,20 +215,29 @@ class DocumentPage:
                 related += ext.links(session, obj) if ext.links else []
                 actions += ext.actions(session, obj) if ext.actions else []
                 notices += ext.notices(session, obj) if ext.notices else []
-        return {"header": self.document_header(obj), "notices": notices, "stage_bar": self.stage_bar(self.document_stage(obj)),
+        return {"header": self.document_header(obj), "notices": notices, "stage_bar": self.stage_bar(self.document_stage(obj), self.document_passed(obj)),
                 "actions": [a for a in actions if can(a.permission)], "lines": self.document_lines(obj),
                 "totals": self.document_totals(obj), "related": related,
                 "sections": self.document_sections(obj), "timeline": self.timeline(session, obj)}
 
-    def stage_bar(self, current: str) -> list:
-        """[(stage, status)] with status done / current / todo / off (a side stage reached)."""
+    def stage_bar(self, current: str, passed=None) -> list:
+        """[(stage, status)] with status done / current / todo / skipped / off (a side stage reached).
+
+        ``passed`` (the keys of the stages the record went through, see ``document_passed``)
+        tells an earlier stage it really passed from one it jumped over: a document may go
+        from sent straight to paid, and the bar must not claim it was delivered."""
         keys = [s.key for s in self.stages]
         side = next((s for s in self.side_stages if s.key == current), None)
         position = keys.index(current) if current in keys else -1
         bar = []
         for i, stage in enumerate(self.stages):
-            status = "done" if i < position else "current" if i == position else "todo"
-            bar.append((stage, "skipped" if side and status == "todo" else status))
+            if side:    # a cancelled record: the stages it went through are done, the rest never will be
+                status = "done" if passed is not None and stage.key in passed else "skipped"
+            else:
+                status = "done" if i < position else "current" if i == position else "todo"
+                if status == "done" and passed is not None and stage.key not in passed:
+                    status = "skipped"
+            bar.append((stage, status))
         if side:
             bar.append((side, "off"))
         return bar

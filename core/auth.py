@@ -31,7 +31,8 @@ CORE_PERMISSIONS = tuple(
     + [f"core.user.{a}" for a in ("read", "create", "edit", "delete")]
     + [f"core.role.{a}" for a in ("read", "create", "edit", "delete")]
     + ["core.addon.read", "core.addon.edit", "core.job.read", "core.job.edit", "core.audit.read",
-       "core.audit.export"])
+       "core.audit.export", "core.api_token.read", "core.api_token.create", "core.api_token.edit",
+       "core.webhook.read", "core.webhook.create", "core.webhook.edit", "core.webhook.delete"])
 
 
 def hash_password(password: str) -> str:
@@ -96,14 +97,29 @@ def has_permission(user: User, business_id: int | None, permission: str, session
     return grants(role_permissions(session, user, business_id), permission)
 
 
+def user_access(session, user: User) -> dict[int, tuple[Business, frozenset]]:
+    """{business id: (business, permissions)} of every active business the user may work in, by id,
+    in one query (a web request needs all three: the switcher, the current business, its rights).
+    Superusers may work in every active business and hold ``*`` in each; others hold their role's."""
+    if user.is_superuser:
+        rows = [(b, ("*",)) for b in session.scalars(
+            select(Business).where(Business.active).order_by(Business.id),
+            execution_options={"all_businesses": True})]
+    else:
+        rows = session.execute(
+            select(Business, Role.permissions).join(Membership, Membership.business_id == Business.id)
+            .outerjoin(Role, Role.id == Membership.role_id)
+            .where(Membership.user_id == user.id, Business.active).order_by(Business.id),
+            execution_options={"all_businesses": True}).all()
+    access = {}
+    for business, permissions in rows:
+        access.setdefault(business.id, (business, frozenset(permissions or ())))
+    return access
+
+
 def user_business_ids(session, user: User) -> list[int]:
     """Businesses the user may work in, ordered by id (superusers: every active one)."""
-    if user.is_superuser:
-        stmt = select(Business.id).where(Business.active).order_by(Business.id)
-    else:
-        stmt = (select(Membership.business_id).join(Business, Business.id == Membership.business_id)
-                .where(Membership.user_id == user.id, Business.active).order_by(Membership.business_id))
-    return list(session.scalars(stmt, execution_options={"all_businesses": True}))
+    return list(user_access(session, user))
 
 
 def find_role(session, business_id: int, role: str) -> Role:

@@ -9,11 +9,11 @@ from babel.numbers import get_territory_currencies
 from sqlalchemy import select
 
 from .errors import UserError
+from .i18n import LANGUAGES
 from .models import Business, Role
 from .taxid import validate_tax_id
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
-LANGUAGES = ("en", "ko", "vi", "zh", "ru", "es")
 
 
 def create_business(session, *, name: str, slug: str, country: str, currency: str | None = None,

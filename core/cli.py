@@ -98,6 +98,8 @@ def one_line(exc: BaseException) -> str:
     """An error as a single line: multi-problem errors are joined with '; '."""
     problems = getattr(exc, "problems", None)
     text = "; ".join(problems) if problems else str(exc)
+    if getattr(exc, "cli_hint", None):        # a UserError's command-line way out (core.errors)
+        text = f"{text}; {exc.cli_hint}"
     return " ".join(text.split()) or type(exc).__name__
 
 
@@ -132,6 +134,16 @@ class CliContext:
             self._runtime = build_runtime(self.overrides, load=True)
             self._opened.append(self._runtime)
         return self._runtime
+
+    def manifests(self):
+        """(config, registry of discovered manifests): no database, no SQLAlchemy, no addon code.
+        For commands that answer from manifests alone (``addons list``)."""
+        if self._runtime is not None:
+            return self._runtime.config, self._runtime.registry
+        from .addons.registry import Registry
+        from .config import load_config
+        config = load_config(self.overrides)
+        return config, Registry.discover(config)
 
     def light_runtime(self):
         """Config, database and manifests only: no addon code is imported."""

@@ -45,10 +45,20 @@ def _state(cli_ctx: CliContext, business_slug: str | None):
 @pass_context
 def list_(cli_ctx):
     """Every discovered addon in load order, with installed version and (with --business) enabled state."""
-    runtime = cli_ctx.light_runtime()
-    installed, enabled = _state(cli_ctx, cli_ctx.business_slug)
+    if cli_ctx.business_slug:
+        registry = cli_ctx.light_runtime().registry
+        installed, enabled = _state(cli_ctx, cli_ctx.business_slug)
+    else:
+        # The everyday listing reads the installed versions with the bare driver (see
+        # core.addons.installed): no SQLAlchemy, so it answers in a fraction of the time.
+        from .addons.installed import NotLight, installed_versions
+        config, registry = cli_ctx.manifests()
+        try:
+            installed, enabled = installed_versions(config.database_url), None
+        except NotLight:
+            installed, enabled = _state(cli_ctx, None)
     rows = []
-    for name, m in runtime.registry.manifests.items():
+    for name, m in registry.manifests.items():
         rows.append({"name": name, "version": m.version, "summary": m.summary,
                      "depends": list(m.depends), "optional_depends": list(m.optional_depends),
                      "auto_install": m.auto_install,

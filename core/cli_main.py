@@ -1,6 +1,6 @@
 """The command line's root: ``python manage.py ...`` (also installed as ``tessera``).
 
-The core commands (``core/cli_serve.py``, ``cli_addons.py``, ``cli_admin.py``)
+The core commands (``core/cli_serve.py``, ``cli_addons.py``, ``cli_admin.py``, ``cli_api.py``, ``cli_i18n.py``)
 are attached here, and each addon's click group is mounted on demand; they all
 build on ``core.cli``. Nothing imports this module but the entry points.
 """
@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from . import cli_addons, cli_admin, cli_serve
+from . import cli_addons, cli_admin, cli_api, cli_i18n, cli_serve
 from .cli import ADDON_META, CliContext, CliError, one_line
 from .errors import TesseraError
 
@@ -103,7 +103,8 @@ def main(argv=None):
     cli.main(args=argv, prog_name="manage.py")
 
 
-for _command in (*cli_serve.COMMANDS, *cli_addons.COMMANDS, *cli_admin.COMMANDS):
+for _command in (*cli_serve.COMMANDS, *cli_addons.COMMANDS, *cli_admin.COMMANDS, *cli_api.COMMANDS,
+                 *cli_i18n.COMMANDS):
     cli.add_command(_command)
 
 if __name__ == "__main__":  # pragma: no cover

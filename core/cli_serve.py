@@ -56,7 +56,21 @@ def demo(cli_ctx, slug):
         emit(result, True)
     else:
         click.echo(f"demo business {result['business']} ({', '.join(result['addons']) or 'no addons'})")
+        for other in result["businesses"][1:]:
+            click.echo(f"demo business {other} (seeded by its addon's demo_business)")
         _print_login(result)
+
+
+def served_base_url(host: str, port: int) -> str:
+    """The address ``run`` serves on, as a link a browser on this machine can open: a wildcard
+    bind (0.0.0.0, ::) is reached through the loopback address, an IPv6 host needs brackets."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "[::1]"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 @click.command()
@@ -66,7 +80,14 @@ def demo(cli_ctx, slug):
 @click.option("--threads", default=2, show_default=True, type=int, help="In-process job worker threads.")
 @pass_context
 def run(cli_ctx, with_demo, host, port, threads):
-    """Embedded default: migrate, (seed the demo,) run jobs in-process and serve the app."""
+    """Embedded default: migrate, (seed the demo,) run jobs in-process and serve the app.
+
+    Links in mail (e.g. an invoice's confirmation link) point at the host and port served here,
+    unless TESSERA_BASE_URL (or base_url in config/*.toml) says otherwise.
+    """
+    from .config import load_config
+    if cli_ctx._runtime is None and "BASE_URL" not in load_config(cli_ctx.overrides).explicit:
+        cli_ctx.overrides["BASE_URL"] = served_base_url(host, port)
     runtime = cli_ctx.runtime
     applied = _migrate(runtime)
     if applied:
@@ -74,13 +95,14 @@ def run(cli_ctx, with_demo, host, port, threads):
     if with_demo:
         from .demo import seed_demo
         result = seed_demo(runtime)
-        click.echo(f"demo business: {result['business']}")
+        click.echo(f"demo business: {', '.join(result['businesses'])}")
         _print_login(result)
     from .jobs_broker import start_embedded_worker
     worker = start_embedded_worker(runtime, threads=threads)
     from .app import create_app
     app = create_app(runtime=runtime)
-    click.echo(f"Tessera on http://{host}:{port}/  (Ctrl+C stops)")
+    click.echo(f"Tessera on {served_base_url(host, port)}/  (Ctrl+C stops; links in mail: "
+               f"{runtime.config['BASE_URL']})")
     from werkzeug.serving import run_simple
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)

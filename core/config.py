@@ -101,6 +101,10 @@ SPEC = {
     "JOB_RETRY_BACKOFF_SECONDS": (10, _of(int, "a whole number of seconds (doubled per attempt)")),
     "OUTBOX_CLAIM_SECONDS": (300, _of(int, "a whole number of seconds")),
     "PDF_TIME_LIMIT": (30, _of(int, "a whole number of seconds")),
+    # REST API requests per token and minute (0: no limit); shared through a Redis broker, see core.api.ratelimit.
+    "API_RATE_LIMIT": (600, _of(int, "a whole number of requests per minute")),
+    # Webhooks may be sent to loopback / private / link-local addresses (SSRF guard off); see core.api.ssrf.
+    "WEBHOOK_ALLOW_PRIVATE": (False, _of(bool, "true or false")),
     "BASE_URL": ("http://127.0.0.1:5000", _url(("http", "https"))),
     "WTF_CSRF_ENABLED": (True, _of(bool, "true or false")),
 }
@@ -109,6 +113,9 @@ SPEC = {
 @dataclass(frozen=True)
 class Config:
     values: dict
+    # Keys set by a config file, the environment or an override (not left at their default):
+    # ``run --port`` points mail links at its own port only while BASE_URL is one of the others.
+    explicit: frozenset = frozenset()
 
     def __getitem__(self, key):
         return self.values[key]
@@ -151,7 +158,7 @@ def load_config(overrides: dict | None = None, config_dir: Path | None = None, e
     for key, value in (overrides or {}).items():
         _store(raw, sources, key.upper(), value, where=f"overrides: {key}")
     values = {key: SPEC[key][1](sources.get(key, "TESSERA_" + key), raw[key]) for key in SPEC}
-    config = Config(values)
+    config = Config(values, explicit=frozenset(sources))
     if config.is_production and values["SECRET_KEY"] == DEFAULT_SECRET_KEY:
         raise ConfigError("TESSERA_SECRET_KEY: production refuses the default secret key; set a long random value")
     return config

@@ -9,6 +9,18 @@ transaction, with a random generator seeded by the addon's name so the data is
 the same every time.
 Whether it ran is remembered as a core setting row (addon ``core``, key
 ``demo:<addon>``) so a re-run never duplicates data.
+
+An addon whose setup must exist before *other* addons' demos run (einvoice_vn's
+signing certificate, so einvoice's own demo invoices are signed) provides
+``demo_prepare`` (``prepare(session, business_id, rng)``): every addon's runs
+first, before any ``demo``, once per business (marker ``demo-prepare:<addon>``).
+
+An addon whose demo needs a business of its own (a country's fiscal regime: the
+Mexican CFDI demo wants a Mexican business) provides ``demo_business``
+(``seed(runtime) -> {"business": slug, ...}``, idempotent): ``load`` runs inside
+one business's transaction and cannot create another, so these run after the
+demo business is seeded, each making its own transactions. Their slugs are
+listed in the result's ``businesses`` (the demo business first).
 """
 from __future__ import annotations
 
@@ -57,17 +69,25 @@ def seed_demo(runtime, slug: str = "demo", *, addons=None) -> dict:
         with runtime.transaction(business_id) as session:
             state.enable(session, runtime.registry, business_id, names)
     seeded = []
-    for name in demo_order(runtime.registry.manifests, names):
-        load = runtime.registry.get(name, "demo")
-        if load is None:
-            continue
-        with runtime.transaction(business_id) as session:
-            marker = session.scalar(select(SettingValue).where(SettingValue.addon == "core",
-                                                               SettingValue.key == f"demo:{name}"))
-            if marker is not None:
+    order = demo_order(runtime.registry.manifests, names)
+    for provide, marker_of in (("demo_prepare", "demo-prepare:{}"), ("demo", "demo:{}")):
+        for name in order:
+            load = runtime.registry.get(name, provide)
+            if load is None:
                 continue
-            load(session, business_id, random.Random(f"tessera-demo-{name}"))
-            session.add(SettingValue(addon="core", key=f"demo:{name}", value="true"))
-        seeded.append(name)
+            with runtime.transaction(business_id) as session:
+                marker = session.scalar(select(SettingValue).where(SettingValue.addon == "core",
+                                                                   SettingValue.key == marker_of.format(name)))
+                if marker is not None:
+                    continue
+                load(session, business_id, random.Random(f"tessera-{provide.replace('_', '-')}-{name}"))
+                session.add(SettingValue(addon="core", key=marker_of.format(name), value="true"))
+            if provide == "demo":
+                seeded.append(name)
+    businesses = [slug]
+    for name in demo_order(runtime.registry.manifests, names):
+        seed_own = runtime.registry.get(name, "demo_business")
+        if seed_own is not None:
+            businesses.append(seed_own(runtime)["business"])
     return {"business": slug, "business_id": business_id, "email": DEMO_EMAIL, "password": password,
-            "addons": names, "seeded": seeded}
+            "addons": names, "seeded": seeded, "businesses": businesses}

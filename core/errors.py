@@ -11,7 +11,16 @@ class TesseraError(Exception):
 
 
 class UserError(TesseraError):
-    """Bad input or a refused operation; nothing was changed."""
+    """Bad input or a refused operation; nothing was changed.
+
+    The message is in words a clerk on a screen can follow (a job's error, a
+    flash); ``cli_hint`` is what the command line adds to it ("or use
+    --with-dependents"), since an option means nothing on a screen.
+    """
+
+    def __init__(self, *args, cli_hint: str | None = None):
+        super().__init__(*args)
+        self.cli_hint = cli_hint
 
 
 class ConfigError(TesseraError):

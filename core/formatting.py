@@ -17,22 +17,20 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale
 from babel.dates import format_date, format_datetime, parse_date as babel_parse_date
 from babel.numbers import format_decimal
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .errors import UserError
-from .money import format_money, to_decimal
+from .money import babel_locale, format_money, to_decimal
 
 NUMBER_PATTERN = "#,##0.##########"
 
 
 def _locale(locale) -> Locale:
-    try:
-        return Locale.parse(str(locale or "en").replace("-", "_"))
-    except (UnknownLocaleError, ValueError, TypeError):
-        raise UserError(f"locale {locale!r} is not a known locale (e.g. en, ko_KR, vi_VN)") from None
+    return babel_locale(locale)
 
 
 def plain_decimal(value) -> str:
@@ -120,8 +118,8 @@ def parse_date(text: str, locale="en") -> date:
     try:
         return babel_parse_date(raw, locale=_locale(locale), format="short")
     except (ValueError, IndexError):
-        raise UserError(f"date {text!r}: type it as {format_date(date(2026, 3, 31), 'short', locale=_locale(locale))}"
-                        f" or 2026-03-31") from None
+        raise UserError(_("date %(value)s: type it as %(example)s or 2026-03-31", value=repr(text),
+                          example=format_date(date(2026, 3, 31), "short", locale=_locale(locale)))) from None
 
 
 # ------------------------------------------------------------------ code labels

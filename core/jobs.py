@@ -16,12 +16,14 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import traceback
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import bindparam, event, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from .addons.state import enabled_addons
@@ -94,6 +96,14 @@ def bind(runtime, broker) -> Binding:
     return binding
 
 
+def addon_settings(session, addon: str) -> dict:
+    """``core.settings.get_settings`` for a service that holds only a session: the registry and the
+    secret key come from the runtime bound to the session's database."""
+    from .settings import get_settings
+    runtime = binding_for(session).runtime
+    return get_settings(session, runtime.registry, addon, runtime.config["SECRET_KEY"])
+
+
 # ---------------------------------------------------------------- context
 @dataclass
 class JobContext:
@@ -141,13 +151,22 @@ def enqueue(session: Session, actor: str, delay_seconds: float | None = None,
     # if the broker refuses, so the sweep picks the row up after a short grace; a
     # process dying between commit and relay is caught once a claim period passed.
     args = dict(kwargs, **{ACTING_USER_KEY: user_id}) if user_id is not None else kwargs
-    job = OutboxJob(business_id=session.info.get("business_id"), actor=actor, args=args, state="pending",
-                    attempts=0, max_attempts=attempts,
-                    available_at=now + timedelta(seconds=delay_seconds or 0), created_at=now, relayed_at=now)
-    session.add(job)
+    values = dict(business_id=session.info.get("business_id"), actor=actor, args=args, state="pending",
+                  attempts=0, max_attempts=attempts, available_at=now + timedelta(seconds=delay_seconds or 0),
+                  created_at=now, relayed_at=now)
+    # One Core INSERT on the session's connection rather than an ORM object through the unit of
+    # work: a job row is written once and never edited by its enqueuer, so the identity map gains
+    # nothing. The flush first keeps the order of writes as before (the caller's pending rows,
+    # which the job's arguments may name, go in ahead of the job); with nothing pending it is free.
     session.flush()
-    _pending(session).append((job.id, actor, job.available_at))
+    job_id = session.connection().execute(_INSERT_JOB, values).scalar_one()
+    job = OutboxJob(id=job_id, **values)
+    _pending(session).append((job_id, actor, job.available_at))
     return job
+
+
+_JOBS = OutboxJob.__table__
+_INSERT_JOB = insert(_JOBS).returning(_JOBS.c.id)
 
 
 def _pending(session: Session) -> list:
@@ -248,31 +267,69 @@ def execute(runtime, actor: str, job_id: int) -> str:
     return _run(runtime, job_id, claim)
 
 
+_sqlite_write_locks: dict = {}
+
+
+@contextmanager
+def _bookkeeping(runtime):
+    """The connection of a claim or a settle: one statement, frequent, and cheap to lose.
+
+    It comes from the database's system autocommit engine
+    (``Database.system_autocommit_engine``), where each statement is its own transaction:
+    on PostgreSQL one round trip, as the system (the row may be any business's), committed
+    without waiting for the WAL flush (``synchronous_commit = off``): a claim or an outcome
+    lost in a server crash leaves the job running with an expired claim, which the sweep
+    delivers again, the same at-least-once delivery a worker crash already gives. The job's
+    own work, and the enqueuing transaction, keep full durability. Core statements built
+    once, not an ORM session: there is no unit of work to run.
+
+    On SQLite the worker threads of one process take turns through a Python lock rather
+    than through SQLite's busy handler, which sleeps and polls for the write lock: a
+    waiting thread starts the moment the previous one is done."""
+    db = runtime.db
+    lock = _sqlite_write_locks.setdefault(db.url, threading.Lock()) if db.is_sqlite else nullcontext()
+    engine = db.write_engine if db.in_memory else db.system_autocommit_engine()
+    with lock, engine.begin() as conn:  # in autocommit, BEGIN and COMMIT send nothing
+        yield conn
+
+
+# Built once: the claim and the settle of a finished job run for every job.
+_CLAIM = (update(_JOBS)
+          .where(_JOBS.c.id == bindparam("job_id"), _JOBS.c.state == "pending",
+                 _JOBS.c.available_at <= bindparam("due"))
+          .values(state="running", attempts=_JOBS.c.attempts + 1, claimed_until=bindparam("until"))
+          .returning(_JOBS.c.actor, _JOBS.c.business_id, _JOBS.c.args, _JOBS.c.attempts, _JOBS.c.max_attempts))
+_SETTLE_FINISHED = (update(_JOBS)
+                    .where(_JOBS.c.id == bindparam("job_id"), _JOBS.c.state == "running",
+                           _JOBS.c.attempts == bindparam("attempt"))
+                    .values(state=bindparam("outcome"), claimed_until=None, finished_at=bindparam("at")))
+
+
+def _addons_of(runtime, business_id: int) -> frozenset:
+    """The addons enabled for ``business_id`` (cached by core.addons.state, so usually without a
+    query; a session connects only when it runs one)."""
+    with runtime.session(all_businesses=True) as session:
+        return enabled_addons(session, business_id)
+
+
 def _claim(runtime, actor: str, job_id: int) -> Claim | str:
     """Take the row (one guarded UPDATE ... RETURNING); the end state instead when there is nothing to run."""
     now = utcnow()
     claim_seconds = runtime.config["OUTBOX_CLAIM_SECONDS"]
-    table = OutboxJob.__table__
-    with runtime.transaction(all_businesses=True) as session:
+    table = _JOBS
+    with _bookkeeping(runtime) as conn:
         # One statement claims and reads the row (RETURNING: SQLite >= 3.35, PostgreSQL).
-        job = session.execute(
-            update(table)
-            .where(table.c.id == job_id, table.c.state == "pending",
-                   table.c.available_at <= now + timedelta(seconds=2))
-            .values(state="running", attempts=table.c.attempts + 1,
-                    claimed_until=now + timedelta(seconds=claim_seconds))
-            .returning(table.c.actor, table.c.business_id, table.c.args, table.c.attempts,
-                       table.c.max_attempts)).one_or_none()
+        job = conn.execute(_CLAIM, {"job_id": job_id, "due": now + timedelta(seconds=2),
+                                    "until": now + timedelta(seconds=claim_seconds)}).one_or_none()
         if job is None:
             log.debug("job #%s (%s): not pending or not yet due; duplicate delivery ignored", job_id, actor)
             return "ignored"
         addon = job.actor.split(".", 1)[0]
-        if addon != "core" and job.business_id is not None and \
-                addon not in enabled_addons(session, job.business_id):
+        if addon != "core" and job.business_id is not None and addon not in _addons_of(runtime, job.business_id):
             reason = f"addon '{addon}' is disabled for business {job.business_id}"
             log.info("job #%s %s skipped: %s", job_id, job.actor, reason)
-            session.execute(update(table).where(table.c.id == job_id)
-                            .values(state="skipped", claimed_until=None, finished_at=now, last_error=reason))
+            conn.execute(update(table).where(table.c.id == job_id)
+                         .values(state="skipped", claimed_until=None, finished_at=now, last_error=reason))
             return "skipped"
         if job.actor != actor:
             log.warning("job #%s is %s but was delivered to actor %s; running %s", job_id, job.actor, actor,
@@ -327,17 +384,22 @@ def backoff_seconds(runtime, attempt: int) -> float:
 def _settle(runtime, job_id: int, attempt: int, state: str, error: str | None, retry_in: float = 0) -> str:
     """Record the outcome, fenced by the attempt number: a worker whose claim expired
     and was taken over by another must not overwrite that one's result."""
-    values: dict = {"state": state, "claimed_until": None}
-    if error is not None:
-        values["last_error"] = error
-    if state == "pending":
-        values.update(available_at=utcnow() + timedelta(seconds=retry_in), relayed_at=None)
+    if error is None and state != "pending":
+        statement, params = _SETTLE_FINISHED, {"job_id": job_id, "attempt": attempt, "outcome": state,
+                                               "at": utcnow()}
     else:
-        values["finished_at"] = utcnow()
-    table = OutboxJob.__table__
-    with runtime.transaction(all_businesses=True) as session:
-        done = session.execute(update(table).where(table.c.id == job_id, table.c.state == "running",
-                                                   table.c.attempts == attempt).values(**values)).rowcount
+        values: dict = {"state": state, "claimed_until": None}
+        if error is not None:
+            values["last_error"] = error
+        if state == "pending":
+            values.update(available_at=utcnow() + timedelta(seconds=retry_in), relayed_at=None)
+        else:
+            values["finished_at"] = utcnow()
+        statement = update(_JOBS).where(_JOBS.c.id == job_id, _JOBS.c.state == "running",
+                                        _JOBS.c.attempts == attempt).values(**values)
+        params = None
+    with _bookkeeping(runtime) as conn:
+        done = conn.execute(statement, params).rowcount
     if not done:
         log.warning("job #%s: outcome %s not recorded, its claim was taken over", job_id, state)
         return "ignored"

@@ -1,6 +1,6 @@
 """The broker, the actors and the worker loops: the layer above the outbox.
 
-It imports ``core.jobs`` (the outbox), ``core.events`` and ``core.mail`` (which
+It imports ``core.jobs`` (the outbox), ``core.events``, ``core.mail`` and ``core.api.webhooks`` (which
 define core jobs) and ``core.scheduler``; none of them imports this module, so
 imports go one way.
 
@@ -22,6 +22,7 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 from . import events, mail  # noqa: F401  importing them registers the core jobs they define
+from .api import webhooks  # noqa: F401  core.deliver_webhook
 from .errors import ConfigError
 from .jobs import CORE_JOBS, QUEUE, Binding, bind, binding_for, execute, sweep
 from .scheduler import tick

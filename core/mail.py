@@ -6,17 +6,22 @@ enqueues "core.send_mail"; the SMTP call happens only in that job, so a
 rolled-back business transaction sends nothing and an SMTP outage is recorded on
 the message and retried, never lost or silent.
 
-Templates: ``<template>.<lang>.subject.txt``, ``<template>.<lang>.txt`` and
-optionally ``<template>.<lang>.html`` (autoescaped), falling back to ``en`` and
-then to the language-less name, searched in every addon's ``templates/`` folder
-and in ``core/templates/mail``.
+Templates: ``<template>.subject.txt``, ``<template>.txt`` and optionally
+``<template>.html`` (autoescaped), searched in every addon's ``templates/`` folder
+and in ``core/templates/mail``. Their words are ``{{ _("...") }}`` / ``{% trans %}``
+from the addon's catalog, rendered inside ``core.i18n.in_language(language)``, so
+one template serves the six languages (``mail_language`` holds the code, for
+``<html lang>``). A template written per language,
+``<template>.<lang>.subject.txt`` (etc.), is preferred where it exists, then the
+``en`` one, then the language-less one.
 """
 from __future__ import annotations
 
-import smtplib
 import ssl
 import time
+from email.header import Header
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import formatdate, getaddresses
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -44,9 +49,12 @@ def template_dirs(registry) -> list[Path]:
 def environment(registry) -> Environment:
     env = _environments.get(id(registry))
     if env is None:
+        from flask_babel import gettext, ngettext
         env = Environment(loader=FileSystemLoader([str(p) for p in template_dirs(registry)]),
                           autoescape=select_autoescape(enabled_extensions=("html",), default=False),
-                          undefined=StrictUndefined, keep_trailing_newline=True)
+                          undefined=StrictUndefined, keep_trailing_newline=True, extensions=["jinja2.ext.i18n"])
+        # Flask-Babel's gettext follows the language render() forces, in a request or a job alike.
+        env.install_gettext_callables(gettext, ngettext, newstyle=True)
         _environments[id(registry)] = env
     return env
 
@@ -63,17 +71,19 @@ def render(registry, template: str, context: dict, language: str) -> tuple[str, 
     def pick(part: str, required: bool):
         names = [f"{template}.{lang}.{part}", f"{template}.en.{part}", f"{template}.{part}"]
         try:
-            return env.select_template(names).render(**context)
+            return env.select_template(names).render(**context, mail_language=lang)
         except TemplateNotFound:
             if required:
                 raise UserError(f"mail template {template!r} has no {part} file (looked for "
                                 f"{', '.join(names)})") from None
             return None
 
-    subject = " ".join(pick("subject.txt", True).split())
-    if not subject:
-        raise UserError(f"mail template {template!r} renders an empty subject")
-    return subject, pick("txt", True), pick("html", False)
+    from .i18n import in_language
+    with in_language(lang, registry.manifests.values()):
+        subject = " ".join(pick("subject.txt", True).split())
+        if not subject:
+            raise UserError(f"mail template {template!r} renders an empty subject")
+        return subject, pick("txt", True), pick("html", False)
 
 
 def _check_addresses(value: str, what: str) -> str:
@@ -114,8 +124,33 @@ def queue_mail(session: Session, to: str, template: str, context: dict, language
 
 
 # ---------------------------------------------------------------- sending
+class _MailPolicy(EmailPolicy):
+    """The default policy, except that a non-ASCII subject is folded by ``email.header.Header``.
+
+    CPython's own folder (3.11) puts the space between two words outside the encoded words
+    when it breaks a long subject there, and RFC 2047 readers drop whitespace between encoded
+    words, so a long Vietnamese or Korean subject arrives with words run together. ``Header``
+    keeps each space inside an encoded word."""
+
+    def _folded_subject(self, name, value):
+        text = str(value)
+        if name.lower() != "subject" or text.isascii():
+            return None
+        return f"{name}: " + Header(text, "utf-8", header_name=name).encode(linesep=self.linesep) + self.linesep
+
+    def fold(self, name, value):
+        return self._folded_subject(name, value) or super().fold(name, value)
+
+    def fold_binary(self, name, value):
+        folded = self._folded_subject(name, value)
+        return folded.encode("ascii") if folded else super().fold_binary(name, value)
+
+
+MAIL_POLICY = _MailPolicy()
+
+
 def build_message(mail: MailMessage, sender: str) -> EmailMessage:
-    msg = EmailMessage()
+    msg = EmailMessage(policy=MAIL_POLICY)
     msg["Subject"] = mail.subject
     msg["From"] = sender
     msg["To"] = mail.to
@@ -159,6 +194,7 @@ def smtp_send(smtp_url: str, msg: EmailMessage):
     if scheme not in ("smtp", "smtps", "smtp+starttls"):
         raise ConfigError(f"TESSERA_SMTP_URL: unsupported scheme {scheme!r}")
     host = parts.hostname or "127.0.0.1"
+    import smtplib   # on the first mail sent, not when the broker module is imported at start-up
     if scheme == "smtps":
         client = smtplib.SMTP_SSL(host, parts.port or 465, timeout=SMTP_TIMEOUT,
                                   context=ssl.create_default_context())

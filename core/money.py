@@ -10,7 +10,6 @@ the way a reader of the user's language expects.
 """
 from __future__ import annotations
 
-import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -22,6 +21,12 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from .errors import UserError
+from .i18n import _, ngettext
+from .numbers import MAX_INTEGER_DIGITS, NUMBER_RE, _shown, parse_decimal, parse_int, to_decimal
+
+# The parser of numbers typed by people lives in core.numbers (import-light, see there);
+# it is re-exported here because money is where callers look for it.
+REEXPORTED = (MAX_INTEGER_DIGITS, NUMBER_RE, parse_decimal, parse_int, to_decimal)
 
 # Babel follows CLDR, whose data has changed for some currencies over releases
 # (VND and KRW have been listed with decimals that nobody uses in practice).
@@ -29,80 +34,6 @@ from .errors import UserError
 # the decimals of issued documents.
 MINOR_UNITS_OVERRIDES = {"KRW": 0, "VND": 0, "JPY": 0, "MXN": 2, "USD": 2, "EUR": 2, "CNY": 2, "RUB": 2}
 ROUNDING_MODES = ("line", "total")
-
-
-# What a person may type for a number: ASCII digits, one optional sign, point and exponent.
-# Decimal() itself also takes "NaN", "Infinity", "1_000" and any Unicode digit ("१२"), and an
-# exponent of a billion that later makes quantize() raise InvalidOperation.
-NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-MAX_INTEGER_DIGITS = 14     # what every amount/quantity column holds with room for decimals
-
-
-def to_decimal(value, field: str = "amount") -> Decimal:
-    """Turn an int, a Decimal or a numeric string into a finite Decimal.
-
-    Floats are refused rather than converted: a float has already lost the
-    amount the person typed, so accepting it would hide the bug that produced it.
-    Strings must be plain ASCII numbers (see ``NUMBER_RE``). ``-0`` becomes ``0``.
-    """
-    if isinstance(value, bool) or isinstance(value, float):
-        raise UserError(f"{field}: {value!r} is a {type(value).__name__}; amounts and quantities need a Decimal, "
-                        f"int or numeric string (floats lose cents)")
-    if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, int):
-        result = Decimal(value)
-    elif isinstance(value, str):
-        text = value.strip()
-        if not text:
-            raise UserError(f"{field}: a number is required (got {_shown(value)})")
-        if not NUMBER_RE.fullmatch(text):
-            raise UserError(f"{field}: {_shown(value)} is not a number (digits 0-9, an optional sign and point)")
-        try:
-            result = Decimal(text)
-        except InvalidOperation:  # an exponent beyond what Decimal can hold at all
-            raise UserError(f"{field}: {_shown(value)} is too large") from None
-    else:
-        raise UserError(f"{field}: {_shown(value)} is not a number (got {type(value).__name__})")
-    if not result.is_finite():
-        raise UserError(f"{field}: {_shown(value)} is not a finite number")
-    return result.copy_abs() if result.is_zero() else result
-
-
-def parse_decimal(value, *, field: str, places: int | None = None, max_digits: int = MAX_INTEGER_DIGITS,
-                  minimum=None, maximum=None) -> Decimal:
-    """The one parser of numbers typed by people (forms, CSV files, the CLI, the API).
-
-    Everything that can make later arithmetic raise is refused here, before anything
-    quantizes: NaN, infinities, huge or tiny exponents, non-ASCII digits, more than
-    ``max_digits`` digits before the point, more than ``places`` decimals. ``-0`` is
-    normalised to ``0``. Every message starts with ``field``, so a form can put it
-    next to the field and the CSV import can prefix the line.
-    """
-    number = to_decimal(value, field)
-    if not number.is_zero() and number.adjusted() >= max_digits:
-        raise UserError(f"{field}: {_shown(value)} is too large (at most {max_digits} digits before the point)")
-    if places is not None and not number.is_zero() and number.normalize().as_tuple().exponent < -places:
-        raise UserError(f"{field}: {_shown(value)} must be a whole number (no decimals)" if places == 0 else
-                        f"{field}: {_shown(value)} has more than {places} decimal(s)")
-    if places is None and not number.is_zero() and number.adjusted() < -max_digits:
-        raise UserError(f"{field}: {_shown(value)} is too small")
-    if minimum is not None and number < minimum:
-        raise UserError(f"{field}: {_shown(value)} must be at least {minimum}")
-    if maximum is not None and number > maximum:
-        raise UserError(f"{field}: {_shown(value)} must be at most {maximum}")
-    return number
-
-
-def parse_int(value, *, field: str, minimum=None, maximum=None) -> int:
-    """A whole number typed by a person, through ``parse_decimal`` (so '१२' and '1e9999' are refused)."""
-    return int(parse_decimal(value, field=field, places=0, minimum=minimum, maximum=maximum))
-
-
-def _shown(value) -> str:
-    """A value in a message: its repr, cut short (a 5000-character paste is not echoed back)."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 @lru_cache(maxsize=None)
@@ -181,6 +112,13 @@ def split(total, count: int, currency: str) -> list[Decimal]:
     return allocate(total, [1] * count, currency)
 
 
+def json_number(value):
+    """A Decimal as a JSON number for an outside API that wants numbers, not strings: an int when
+    whole, else a float (the APIs of carriers, marketplaces and e-invoice providers read them so)."""
+    value = Decimal(value)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
 def format_money(amount, currency: str, locale: str = "en", *, exact: bool = False) -> str:
     """``amount`` as a reader of ``locale`` writes it: '₩12,345', '12.345 ₫', '$1,234.50'.
 
@@ -194,10 +132,7 @@ def format_money(amount, currency: str, locale: str = "en", *, exact: bool = Fal
     if exact:
         digits = max(digits, -min(to_decimal(amount).normalize().as_tuple().exponent, 0))
     value = to_decimal(amount).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-    try:
-        parsed = Locale.parse(str(locale).replace("-", "_"))
-    except (UnknownLocaleError, ValueError, TypeError):
-        raise UserError(f"locale {locale!r} is not a known locale (e.g. en, ko_KR, vi_VN)") from None
+    parsed = babel_locale(locale)
     pattern = None
     if digits != get_currency_precision(code):
         # Babel would pad to its own digit count; give it a pattern with ours.
@@ -205,6 +140,21 @@ def format_money(amount, currency: str, locale: str = "en", *, exact: bool = Fal
         pattern = _with_decimals(base, digits)
     return format_currency(value, code, format=pattern, locale=parsed,
                            currency_digits=pattern is None)
+
+
+def babel_locale(locale) -> Locale:
+    """Babel's Locale for a code ('vi', 'ko-KR'); a UserError naming the code when it is none."""
+    try:
+        return _parsed_locale(str(locale or "en").replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise UserError(f"locale {locale!r} is not a known locale (e.g. en, ko_KR, vi_VN)") from None
+
+
+@lru_cache(maxsize=64)
+def _parsed_locale(code: str) -> Locale:
+    # Parsing builds a new Locale (and its data lookups) per call: a list page formats
+    # hundreds of values in one or two locales. Failures raise, so they are never cached.
+    return Locale.parse(code)
 
 
 def _with_decimals(pattern: str, digits: int) -> str:
@@ -353,10 +303,12 @@ def fit(value, precision: int, scale: int, field: str = "value") -> Decimal:
     places = Decimal(1).scaleb(-scale)
     exact = number.quantize(places) if abs(number) < Decimal(10) ** (precision - scale) else None
     if exact is None:
-        raise UserError(f"{field}: {value} is too large (at most {precision - scale} digits before the point)")
+        raise UserError(_("%(field)s: %(value)s is too large (at most %(digits)s digits before the point)",
+                          field=field, value=value, digits=precision - scale))
     if exact != number:
-        raise UserError(f"{field}: {value} has more than {scale} decimal{'s' if scale != 1 else ''} "
-                        f"(allowed: {scale})")
+        raise UserError(ngettext("%(field)s: %(value)s has more than %(num)s decimal (allowed: %(num)s)",
+                                 "%(field)s: %(value)s has more than %(num)s decimals (allowed: %(num)s)",
+                                 scale, field=field, value=value))
     return exact
 
 

@@ -22,11 +22,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (ArrayObject, DictionaryObject, NameObject, NumberObject, StreamObject,
-                           TextStringObject)
-
 from .errors import UserError
+
+# pypdf (with fontTools, arabic_reshaper and its crypto providers behind it) is imported by the
+# functions that convert, on the first document: an app that never prints does not pay for it at
+# start-up (``core.pdf`` is imported by every addon that can print).
 
 SRGB_PROFILE = Path(__file__).resolve().parent / "color" / "sRGB.icc"
 PRODUCER = "Tessera (xhtml2pdf, ReportLab, pypdf)"
@@ -45,6 +45,7 @@ class Attachment:
 
 def to_pdfa3b(pdf: bytes, *, title: str, author: str = "", attachments: tuple[Attachment, ...] = ()) -> bytes:
     """``pdf`` rewritten as PDF/A-3b with its metadata, output intent and ``attachments``."""
+    from pypdf import PdfReader, PdfWriter
     reader = PdfReader(io.BytesIO(pdf))
     missing = unembedded_fonts(reader)
     if missing:
@@ -104,6 +105,7 @@ def _set_metadata(writer, *, title: str, author: str, stamp: datetime) -> None:
         info["/Author"] = author
     writer.metadata = info
     writer.xmp_metadata = xmp_packet(title=title, author=author, stamp=stamp)
+    from pypdf.generic import NameObject
     stream = writer.root_object["/Metadata"].get_object()
     stream[NameObject("/Type")] = NameObject("/Metadata")
     stream[NameObject("/Subtype")] = NameObject("/XML")
@@ -139,6 +141,7 @@ def xmp_packet(*, title: str, author: str, stamp: datetime) -> bytes:
 
 
 def _add_output_intent(writer) -> None:
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, StreamObject, TextStringObject
     profile = StreamObject()
     profile.set_data(SRGB_PROFILE.read_bytes())
     profile[NameObject("/N")] = NumberObject(3)
@@ -155,6 +158,7 @@ def _attach(writer, attachment: Attachment, stamp: datetime) -> None:
     """Embed ``attachment`` with what PDF/A-3 asks of an associated file (F, UF, Subtype, ModDate, AF)."""
     if attachment.relationship not in RELATIONSHIPS:
         raise UserError(f"attachment {attachment.filename}: relationship must be one of {', '.join(RELATIONSHIPS)}")
+    from pypdf.generic import ArrayObject, NameObject, NumberObject, TextStringObject
     embedded = writer.add_attachment(attachment.filename, attachment.data)
     embedded.alternative_name = TextStringObject(attachment.filename)
     embedded.subtype = NameObject("/" + attachment.mime_type)

@@ -12,6 +12,7 @@ from pathlib import Path
 from .addons.registry import Registry
 from .config import Config, load_config
 from .db import Database
+from .i18n import use_catalogs
 
 _current: "Runtime | None" = None
 
@@ -48,6 +49,7 @@ def build_runtime(overrides: dict | None = None, *, load: bool = True, config: C
         Path(config["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
     runtime = Runtime(config=config, db=Database(config.database_url), registry=registry)
     register_actors(runtime)
+    use_catalogs(registry.manifests.values())  # mails and documents rendered in jobs read every addon's catalog
     if make_current:
         _current = runtime
     return runtime

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -55,6 +54,7 @@ def _zone(name: str | None):
 
 def latest_tick(cron: str, now: datetime, tz) -> datetime:
     """The most recent tick of ``cron`` at or before ``now`` (in ``tz``), in UTC, whole seconds."""
+    from croniter import croniter   # here: every process imports this module, only the scheduler reads cron
     local = _utc(now).astimezone(tz).replace(microsecond=0) + timedelta(seconds=1)
     return _utc(croniter(cron, local).get_prev(datetime)).replace(microsecond=0)
 

@@ -26,12 +26,10 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .db import TenancyError
+from .db import TenancyError, upsert_insert
 from .errors import UserError
 from .models import SequenceCounter
 
@@ -122,19 +120,25 @@ def _key(business_id, series, year):
     return (_table.c.business_id == business_id, _table.c.series == series, _table.c.year == year)
 
 
+# Core statement with the business bound explicitly: the ORM tenancy filter does not apply
+# to Table statements, so the key is the fence (and row-level security on PostgreSQL). Built
+# once and run on the session's connection: every order and invoice takes a number, and
+# rebuilding, re-keying and passing it through the session's ORM hooks cost more than the UPDATE.
+_BUMP = (update(_table).where(_table.c.business_id == bindparam("key_business"),
+                              _table.c.series == bindparam("key_series"), _table.c.year == bindparam("key_year"))
+         .values(next_value=_table.c.next_value + 1)
+         .returning(_table.c.next_value - 1))
+
+
 def _bump(session, business_id, series, year) -> int | None:
-    # Core statement with the business bound explicitly: the ORM tenancy filter
-    # does not apply to Table statements, so the key above is the fence.
-    stmt = (update(_table).where(*_key(business_id, series, year))
-            .values(next_value=_table.c.next_value + 1)
-            .returning(_table.c.next_value - 1))
-    return session.execute(stmt).scalar()
+    return session.connection().execute(
+        _BUMP, {"key_business": business_id, "key_series": series, "key_year": year}).scalar()
 
 
 def _insert_missing(session, business_id, series, year):
     values = {"business_id": business_id, "series": series, "year": year, "next_value": 1}
     dialect = session.get_bind().dialect.name
-    upsert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(dialect)
+    upsert = upsert_insert(dialect)
     if upsert is not None:
         stmt = upsert(_table).values(**values).on_conflict_do_nothing(
             index_elements=["business_id", "series", "year"])

@@ -10,11 +10,12 @@ import hashlib
 import json
 from decimal import Decimal
 
-from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import select
-
 from .errors import UserError
-from .money import parse_decimal, parse_int
+from .numbers import parse_decimal, parse_int
+
+# SQLAlchemy and cryptography are imported inside the functions that read, write or decrypt:
+# every manifest is validated with coerce_setting, and manifest-only commands (``addons
+# list``) must not pay for either.
 
 SECRET_PREFIX = "enc:"
 
@@ -47,7 +48,8 @@ def coerce_setting(kind: str, value, choices=()):
     raise ValueError(f"unknown setting type {kind!r}")
 
 
-def _fernet(secret_key: str) -> Fernet:
+def _fernet(secret_key: str):
+    from cryptography.fernet import Fernet
     digest = hashlib.sha256(("tessera-settings:" + secret_key).encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 
@@ -62,6 +64,7 @@ def _dump(spec, value, secret_key) -> str:
 
 def _load(spec, text, secret_key):
     if spec.type == "secret":
+        from cryptography.fernet import InvalidToken
         try:
             return _fernet(secret_key).decrypt(text[len(SECRET_PREFIX):].encode()).decode()
         except InvalidToken:
@@ -73,12 +76,45 @@ def _load(spec, text, secret_key):
 
 def get_settings(session, registry, addon: str, secret_key: str) -> dict:
     """All settings of ``addon`` for the session's business, defaults filled in."""
+    from sqlalchemy import select
+    from .db import tx_cache
     from .models import SettingValue
     manifest = registry[addon]
-    stored = dict(session.execute(select(SettingValue.key, SettingValue.value)
-                                  .where(SettingValue.addon == addon)).all())
-    return {spec.key: _load(spec, stored[spec.key], secret_key) if spec.key in stored else spec.default
+    # Every addon's stored settings in one read per transaction: confirming an order asks
+    # sales_stock's and warehouse's, and some settings several times.
+    cache = tx_cache(session)
+    every = cache.get("settings")
+    if every is None:
+        every = cache["settings"] = {}
+        business_id = session.info.get("business_id")
+        if business_id is not None and not session.info.get("all_businesses"):
+            # The business's rows with the business bound explicitly (the fence of a Core
+            # statement, and row-level security on PostgreSQL), a statement built once.
+            rows = session.connection().execute(_stored_statement(), {"settings_business": business_id})
+        else:  # system work: the ORM fence decides (it refuses a session without a business)
+            rows = session.execute(select(SettingValue.addon, SettingValue.key, SettingValue.value))
+        for owner, key, value in rows:
+            every.setdefault(owner, {})[key] = value
+    decoded = cache.get(("settings", addon, secret_key))
+    if decoded is None:  # decoded once per transaction (secrets are decrypted here)
+        stored = every.get(addon, {})
+        decoded = cache[("settings", addon, secret_key)] = {
+            spec.key: _load(spec, stored[spec.key], secret_key) if spec.key in stored else spec.default
             for spec in manifest.settings}
+    return dict(decoded)
+
+
+_STORED = []
+
+
+def _stored_statement():
+    if not _STORED:
+        from sqlalchemy import bindparam, select
+        from .models import SettingValue
+        table = SettingValue.__table__
+        _STORED.append(select(table.c.addon, table.c.key, table.c.value)
+                       .where(table.c.business_id == bindparam("settings_business")))
+    return _STORED[0]
 
 
 def get_setting(session, registry, addon: str, key: str, secret_key: str):
@@ -87,7 +123,12 @@ def get_setting(session, registry, addon: str, key: str, secret_key: str):
 
 def set_settings(session, registry, addon: str, values: dict, secret_key: str) -> dict:
     """Validate every value first, then write them all; one bad value changes nothing."""
+    from sqlalchemy import select
+    from .db import tx_cache
     from .models import SettingValue
+    cache = tx_cache(session)
+    for key in [key for key in cache if key == "settings" or (isinstance(key, tuple) and key[0] == "settings")]:
+        del cache[key]
     manifest = registry[addon]
     clean, problems = {}, []
     for key, raw in values.items():

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import importlib
 
-from stdnum.exceptions import InvalidChecksum, ValidationError
-
 from .errors import UserError
+from .i18n import _
 
 # The stdnum module that holds each country's business tax number.
 VALIDATORS = {
@@ -47,6 +46,7 @@ def kr_brn_check_digit(first_nine: str) -> str:
 
 
 def _check_kr_brn(number: str) -> None:
+    from stdnum.exceptions import InvalidChecksum
     if kr_brn_check_digit(number[:9]) != number[9]:
         raise InvalidChecksum()
 
@@ -72,8 +72,9 @@ def eu_vat_with_prefix(country: str, value: str) -> str:
     if not (head.isascii() and head.isalpha()):
         return own + value
     if head not in (own, country.upper()):
-        raise UserError(f"{value!r} carries the VAT prefix {head}, but the country is {country.upper()}: "
-                        f"its VAT numbers start with {own} (or type the number without prefix)")
+        raise UserError(_("%(value)s carries the VAT prefix %(prefix)s, but the country is %(country)s: its VAT "
+                          "numbers start with %(own)s (or type the number without prefix)", value=repr(value),
+                          prefix=head, country=country.upper(), own=own))
     return own + value[2:]
 
 
@@ -84,10 +85,11 @@ def validate_tax_id(country: str, value: str) -> str:
     module = validator_for(country)
     if module is None:
         if not value:
-            raise UserError("tax id is empty")
+            raise UserError(_("tax id is empty"))
         return value
     if country in EU and value:
         value = eu_vat_with_prefix(country, value)
+    from stdnum.exceptions import ValidationError
     try:
         number = module.validate(value)
         stricter = STRICTER.get(country)
@@ -96,7 +98,8 @@ def validate_tax_id(country: str, value: str) -> str:
         return number
     except ValidationError as exc:
         label = getattr(module, "__doc__", "").strip().splitlines()[0] if module.__doc__ else module.__name__
-        raise UserError(f"{value!r} is not a valid {label.rstrip('.')} ({exc.message})") from None
+        raise UserError(_("%(value)s is not a valid %(kind)s (%(reason)s)", value=repr(value), kind=label.rstrip("."),
+                          reason=exc.message)) from None
 
 
 def vat_identifier(country: str, tax_id: str) -> str:

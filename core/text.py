@@ -18,6 +18,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from .errors import UserError
+from .i18n import _
 
 ONE_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MULTILINE_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -29,14 +30,17 @@ def clean_text(value, field: str, *, multiline: bool = False, max_len: int | Non
     if value is None:
         return None
     if not isinstance(value, str):
-        raise UserError(f"{field}: expected text, got {type(value).__name__}")
+        raise UserError(_("%(field)s: expected text, got %(type)s", field=field, type=type(value).__name__))
     bad = (MULTILINE_CONTROL if multiline else ONE_LINE_CONTROL).search(value)
     if bad:
-        what = "a NUL byte" if bad.group() == "\x00" else f"the control character {bad.group()!r}"
-        raise UserError(f"{field}: contains {what}; type plain text")
+        if bad.group() == "\x00":
+            raise UserError(_("%(field)s: contains a NUL byte; type plain text", field=field))
+        raise UserError(_("%(field)s: contains the control character %(char)s; type plain text", field=field,
+                          char=repr(bad.group())))
     text = value.strip()
     if max_len is not None and len(text) > max_len:
-        raise UserError(f"{field}: at most {max_len} characters (got {len(text)})")
+        raise UserError(_("%(field)s: at most %(max)s characters (got %(count)s)", field=field, max=max_len,
+                          count=len(text)))
     return text or None
 
 
@@ -53,12 +57,28 @@ def text_problem(value, field: str, *, multiline: bool = False, max_len: int | N
 def refuse_nul_bytes(session, flush_context, instances) -> None:
     """No text column is ever written with a NUL byte (PostgreSQL refuses them; SQLite would keep
     a value that breaks every export), whoever built the row."""
-    for obj in list(session.new) + list(session.dirty):
-        for attr in sa_inspect(obj).mapper.column_attrs:
-            if any(isinstance(column.type, String) for column in attr.columns):
-                value = getattr(obj, attr.key, None)
-                if isinstance(value, str) and "\x00" in value:
-                    raise UserError(f"{attr.key}: contains a NUL byte; type plain text")
+    for obj, changed_only in [(obj, False) for obj in session.new] + [(obj, True) for obj in session.dirty]:
+        state = sa_inspect(obj)
+        keys = _text_keys(state.mapper)
+        if changed_only:  # a loaded row's other values were checked when they were written
+            keys = keys - state.unmodified
+        loaded = state.dict
+        for key in keys:
+            value = loaded.get(key)
+            if isinstance(value, str) and "\x00" in value:
+                raise UserError(_("%(field)s: contains a NUL byte; type plain text", field=key))
+
+
+_text_keys_of: dict = {}
+
+
+def _text_keys(mapper) -> frozenset:
+    """The mapper's text attributes, worked out once per model (every flush asks)."""
+    keys = _text_keys_of.get(mapper)
+    if keys is None:
+        keys = _text_keys_of[mapper] = frozenset(
+            attr.key for attr in mapper.column_attrs if any(isinstance(column.type, String) for column in attr.columns))
+    return keys
 
 
 def decode_utf8(data: bytes, name: str) -> str:
@@ -68,7 +88,8 @@ def decode_utf8(data: bytes, name: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
-        raise UserError(f"{name}: not valid UTF-8 (line {line}); save the file as UTF-8") from None
+        raise UserError(_("%(file)s: not valid UTF-8 (line %(line)s); save the file as UTF-8", file=name,
+                          line=line)) from None
 
 
 def refuse_nul_parameters(conn, cursor, statement, parameters, context, executemany) -> None:
@@ -76,7 +97,7 @@ def refuse_nul_parameters(conn, cursor, statement, parameters, context, executem
     writes (a lookup of a typed SKU with a NUL in it made PostgreSQL raise, a 500); writes of
     mapped rows are already refused by ``refuse_nul_bytes`` with the field's name."""
     if _has_nul(parameters):
-        raise UserError("a value contains a NUL byte; type plain text")
+        raise UserError(_("a value contains a NUL byte; type plain text"))
 
 
 def _has_nul(parameters) -> bool:

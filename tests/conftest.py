@@ -28,6 +28,31 @@ APP_ROLE = "tessera_test_app"  # cluster-wide, shared by every test run; created
 _counter = itertools.count(1)
 
 
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``--dist loadgroup``) a file's tests stay on one worker, so its module
+    fixtures are built once, unless a test names its own group: the hostile-forms tests, one group
+    per addon, are the longest file by far and would otherwise keep one worker busy alone."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+        if PG_URL and ("browser" in getattr(item, "fixturenames", ()) or getattr(item, "originalname", item.name) in SCREEN_ONLY):
+            item.add_marker(BACKEND_AGNOSTIC)
+
+
+# What a screen looks like in Chromium and in six languages does not depend on the database, and the
+# hostile-forms crawl (every form of every screen with hostile values: the longest file by far) is
+# about validation: these run on the embedded default only, so that both runs of ``.ci/run`` fit its
+# 30 minutes. What they reach on the server (lists, forms, documents, all-or-nothing services) is also
+# tested on PostgreSQL (tests/web/test_admin_crawl.py's crawl over demo data, the addons' screen and
+# service tests).
+SCREEN_ONLY = {"test_every_admin_page_renders_in_all_six_languages",
+               "test_hostile_values_never_give_a_5xx_or_a_half_write", "test_the_forms_of_issue_7_are_found_on_the_pages"}
+BACKEND_AGNOSTIC = pytest.mark.skip(reason="browser, six-language and hostile-forms screen checks run on the "
+                                           "embedded default (SQLite) run only; see tests/conftest.py")
+
+
 def fresh_database_url(tmp_path_factory, label: str) -> str:
     """A new empty database: a SQLite file, or a PostgreSQL database made for this run."""
     if not PG_URL:

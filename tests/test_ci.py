@@ -33,7 +33,7 @@ def test_ci_runs_the_readme_command_on_sqlite_then_on_postgresql_and_redis():
 def test_tests_that_need_the_standards_fail_when_they_are_missing(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")}
     env.update(PYTHONPATH=str(ROOT), TESSERA_STANDARDS_DIR=str(tmp_path / "no-standards"))
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0",
                            "tests/addons/einvoice/test_ubl.py", "-k", "official_samples"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode != 0

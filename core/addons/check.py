@@ -90,6 +90,13 @@ def _check_one(m: Manifest, manifests, tables, table_owner) -> list[str]:
             owner = namespace if namespace in manifests else publishers[0]
             out.append(f"subscribes to {sub.event!r} of '{owner}' but does not declare '{owner}' in depends "
                        f"or optional_depends")
+    for hook in m.webhooks:
+        error = resolve_static(m, hook.payload)
+        if error:
+            out.append(f"webhooks {hook.event} payload {hook.payload!r}: {error}")
+        if not any(hook.on in other.publishes for n, other in manifests.items() if n in allowed):
+            out.append(f"webhooks {hook.event} follows {hook.on!r}, which neither '{m.name}' nor what it depends "
+                       f"on publishes; fix 'on' or declare the event in [events] publishes")
     out.extend(misplaced_kinds(m))
     for spec in m.providers:
         error = resolve_static(m, spec.target)

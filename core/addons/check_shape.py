@@ -3,7 +3,7 @@
 Every addon has the same shape (README, "Writing an addon"): models in
 ``models``, business logic and ``on_enable`` in ``services``, admin views in
 ``admin``, jobs in ``jobs``, event handlers in ``events``, CLI commands in
-``cli``, demo data in ``demo``; a module that outgrows its file becomes a package
+``cli``, demo data in ``demo``, home-page tiles in ``dashboard``, REST resources in ``api``; a module that outgrows its file becomes a package
 of the same name (``services/orders.py``). A manifest import string that points
 elsewhere means a reader looking for the thing in its usual place will not find
 it, so the check names the place and the fix. It reads manifests only.
@@ -20,7 +20,11 @@ CONVENTIONAL = {
     "jobs": ("jobs", "the jobs"),
     "commands": ("cli", "the CLI group"),
     "demo": ("demo", "the demo loader"),
+    "demo_prepare": ("demo", "the demo's preparation"),
+    "demo_business": ("demo", "the demo's own business"),
     "events": ("events", "the event handlers"),
+    "dashboard": ("dashboard", "the dashboard tiles"),
+    "api": ("api", "the REST API resources"),
 }
 HANDLERS = ("events", "an event handler")
 
@@ -40,6 +44,11 @@ def misplaced_kinds(m: Manifest) -> list[str]:
         if problem:
             out.append(f"events.subscribe {sub.event} handler {sub.handler!r}: {problem}; "
                        f"write handler = {_fixed(sub.handler, module)!r}")
+    for hook in m.webhooks:
+        problem = _misplaced(m, hook.payload, "api", "a webhook payload")
+        if problem:
+            out.append(f"webhooks {hook.event} payload {hook.payload!r}: {problem}; "
+                       f"write payload = {_fixed(hook.payload, 'api')!r}")
     return out
 
 

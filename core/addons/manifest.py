@@ -17,7 +17,8 @@ from .errors import AddonError
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 IMPORT_RE = re.compile(r"^\.?[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$|^\.?[A-Za-z_][\w.]*$")
 PERMISSION_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
-PROVIDES_KEYS = ("models", "admin", "jobs", "commands", "demo", "on_enable", "events")
+PROVIDES_KEYS = ("models", "admin", "jobs", "commands", "demo", "demo_prepare", "demo_business", "on_enable", "events",
+                 "dashboard", "api")
 SETTING_TYPES = ("bool", "int", "str", "decimal", "choice", "secret")
 CORE_VERSION = (0, 1, 0)
 
@@ -34,6 +35,15 @@ class Subscription:
     event: str
     handler: str
     mode: str  # "sync" or "async"
+
+
+@dataclass(frozen=True)
+class WebhookSpec:
+    """An event integrators may subscribe endpoints to: ``event`` (order.paid) is sent when the
+    addon event ``on`` (sales.order_paid) is published, with ``payload(session, business_id, **event)``."""
+    event: str
+    on: str
+    payload: str
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,8 @@ class Manifest:
     summary: str
     path: Path
     package: str
+    # What staff call the addon ("E-invoicing", not "einvoice"): refusal pages and the addons screen show it.
+    label: str = ""
     requires_core: str = ">=0.1"
     depends: tuple = ()
     optional_depends: tuple = ()
@@ -75,6 +87,12 @@ class Manifest:
     permissions: tuple = ()
     settings: tuple = ()
     providers: tuple = ()
+    webhooks: tuple = ()
+
+    @property
+    def title(self) -> str:
+        """The human name: ``label``, else the name with its underscores as spaces."""
+        return self.label or self.name.replace("_", " ").capitalize()
 
     def resolve(self, import_string: str) -> str:
         """Make a manifest import string absolute: '.models' -> 'addons.sales.models'."""
@@ -87,8 +105,8 @@ class Manifest:
         raise KeyError(f"{self.name}: no setting {key!r}")
 
 
-TOP_KEYS = {"name", "version", "summary", "requires_core", "depends", "optional_depends", "demo_after",
-            "auto_install", "provides", "schedules", "events", "permissions", "settings", "providers"}
+TOP_KEYS = {"name", "label", "version", "summary", "requires_core", "depends", "optional_depends", "demo_after",
+            "auto_install", "provides", "schedules", "events", "permissions", "settings", "providers", "webhooks"}
 
 
 @dataclass
@@ -123,6 +141,10 @@ def read_manifest(path: Path, package: str) -> Manifest:
     for key in sorted(set(f.data) - TOP_KEYS):
         f.bad(key, f"is unknown; remove it or fix its spelling (allowed: {', '.join(sorted(TOP_KEYS))})")
     name, version, summary, requires_core = _identity(f, path.parent.name)
+    label = f.data.get("label", "")
+    if not isinstance(label, str):
+        f.bad("label", "must be a string, the name staff know the addon by (\"E-invoicing\")")
+        label = ""
     depends, optional, demo_after = f.names("depends"), f.names("optional_depends"), f.names("demo_after")
     if name in demo_after:
         f.bad("demo_after", f"names '{name}' itself; remove it")
@@ -135,14 +157,16 @@ def read_manifest(path: Path, package: str) -> Manifest:
     permissions = _permissions(f, name)
     settings = _settings(f)
     providers = _providers(f)
+    webhooks = _webhooks(f)
     if f.problems:
         raise AddonError(f.problems)
-    return Manifest(name=name, version=version, summary=summary, path=path.parent, package=package,
+    return Manifest(name=name, version=version, summary=summary, path=path.parent, package=package, label=label,
                     requires_core=requires_core, depends=depends, optional_depends=optional,
                     demo_after=demo_after,
                     auto_install=auto_install, provides=dict(provides), schedules=tuple(schedules),
                     publishes=tuple(publishes), subscribes=tuple(subscribes),
-                    permissions=tuple(permissions), settings=tuple(settings), providers=tuple(providers))
+                    permissions=tuple(permissions), settings=tuple(settings), providers=tuple(providers),
+                    webhooks=tuple(webhooks))
 
 
 def _load(path: Path, where: str) -> dict:
@@ -275,6 +299,25 @@ def _settings(f: _Fields) -> list:
     return settings
 
 
+WEBHOOK_EVENT_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+
+
+def _webhooks(f: _Fields) -> list:
+    """``[[webhooks]]``: event (order.paid), on (the addon event that sends it), payload (an import string)."""
+    webhooks = []
+    for i, item in enumerate(f.tables("webhooks", f.data.get("webhooks", []))):
+        if not isinstance(item, dict) or set(item) != {"event", "on", "payload"} or not all(
+                isinstance(v, str) for v in item.values()):
+            f.bad(f"webhooks[{i}]", "needs exactly the string keys event, on and payload")
+            continue
+        if not WEBHOOK_EVENT_RE.match(item["event"]):
+            f.bad(f"webhooks[{i}].event", f"{item['event']!r} must read 'thing.happened', e.g. \"order.paid\"")
+        if not IMPORT_RE.match(item["payload"]) or ":" not in item["payload"]:
+            f.bad(f"webhooks[{i}].payload", "must be an import string such as \".api:order_payload\"")
+        webhooks.append(WebhookSpec(item["event"], item["on"], item["payload"]))
+    return webhooks
+
+
 def _providers(f: _Fields) -> list:
     providers = []
     for i, item in enumerate(f.tables("providers", f.data.get("providers", []))):
@@ -291,8 +334,35 @@ _EMPTY = {"bool": False, "int": 0, "str": "", "decimal": "0", "choice": None, "s
 
 
 def _valid_cron(expr: str) -> bool:
+    if len(expr.split()) != 5:
+        return False
+    if _plain_cron(expr):
+        return True
     from croniter import croniter
-    return len(expr.split()) == 5 and croniter.is_valid(expr)
+    return croniter.is_valid(expr)
+
+
+# Minute, hour, day of month, month, day of week: the ranges a plain field stays within.
+_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
+_CRON_ITEM = re.compile(r"(?:\*|(\d{1,2})(?:-(\d{1,2}))?)(?:/(\d{1,2}))?")
+
+
+def _plain_cron(expr: str) -> bool:
+    """True for the cron expressions addons write (``*/15 * * * *``, ``0 6 * * 1-5``): every field
+    ``*``, a number or an ascending range, each with an optional step, in comma lists, within its
+    range. croniter accepts all of these; anything else is left to croniter, whose import (with
+    dateutil's) would otherwise be a part of every start-up that reads a manifest."""
+    for field_text, (low, high) in zip(expr.split(), _CRON_RANGES):
+        for item in field_text.split(","):
+            match = _CRON_ITEM.fullmatch(item)
+            if not match:
+                return False
+            start, end, step = (int(v) if v is not None else None for v in match.groups())
+            if step is not None and step == 0:
+                return False
+            if start is not None and not (low <= start <= high and (end is None or start <= end <= high)):
+                return False
+    return True
 
 
 def _core_wanted(spec) -> tuple | None:

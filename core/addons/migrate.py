@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..config import PROJECT_ROOT
 from ..errors import ConfigError, UserError
+from . import heads
 from .errors import AddonError
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
@@ -174,6 +175,9 @@ def current_heads(database_url: str) -> set[str]:
 
 def pending(runtime) -> list[str]:
     """Revisions on disk not yet applied, oldest first, as 'branch:revision (message)'."""
+    folders = [CORE_VERSIONS] + [versions_dir(m) for m in runtime.registry.manifests.values()]
+    if heads.up_to_date(runtime, folders, VERSION_TABLE):
+        return []  # the common case at every start-up, answered without importing Alembic
     script = script_directory(runtime.registry, runtime.db.url)
     applied_heads = current_heads(runtime.db.url)
 

@@ -8,6 +8,7 @@ start with the whole list rather than running half-loaded.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 from dataclasses import dataclass, field
 
@@ -17,6 +18,11 @@ from .graph import load_order
 from .manifest import Manifest
 
 CORE_EVENTS = ("core.addon_enabled", "core.addon_disabled")
+# Provided modules imported on first ``get`` rather than by ``load``: the REST API's (pydantic
+# schemas for every resource, built at import), which a process serving the admin or running
+# jobs never uses. ``load`` still checks that each such module exists; ``addons check`` checks
+# its names statically, and ``check_imports(import_all=True)`` imports them.
+LAZY_PROVIDES = frozenset({"api"})
 
 
 def import_string(target: str):
@@ -28,15 +34,31 @@ def import_string(target: str):
     return obj
 
 
+class Deferred:
+    """A function named by an import string, imported when first called (a webhook payload that
+    lives in a module of ``LAZY_PROVIDES``)."""
+
+    def __init__(self, target: str):
+        self.target = target
+        self._fn = None
+
+    def __call__(self, *args, **kwargs):
+        if self._fn is None:
+            self._fn = import_string(self.target)
+        return self._fn(*args, **kwargs)
+
+
 @dataclass
 class Registry:
     manifests: dict[str, Manifest]          # in load order
     loaded: bool = False
     provided: dict = field(default_factory=dict)      # (addon, key) -> object
+    deferred: dict = field(default_factory=dict)      # (addon, key) -> import string (LAZY_PROVIDES)
     jobs: dict = field(default_factory=dict)          # "addon.func" -> (addon, fn)
     subscribers: dict = field(default_factory=dict)   # event -> [(addon, handler, mode, handler_name)]
     providers: dict = field(default_factory=dict)     # (kind, code) -> (addon, obj, label)
     events: set = field(default_factory=set)
+    webhooks: dict = field(default_factory=dict)      # webhook event -> (addon, addon event, payload fn)
 
     @classmethod
     def discover(cls, config=None, *, builtin=True, extra_paths=None, entry_points=True) -> "Registry":
@@ -62,7 +84,10 @@ class Registry:
 
     def get(self, addon: str, key: str):
         """What ``addon`` provides under ``key`` (after load), or None."""
-        return self.provided.get((addon, key))
+        found = self.provided.get((addon, key))
+        if found is None and (addon, key) in self.deferred:
+            found = self.provided[(addon, key)] = import_string(self.deferred.pop((addon, key)))
+        return found
 
     def permissions(self) -> list[str]:
         return [p for m in self.manifests.values() for p in m.permissions]
@@ -78,18 +103,21 @@ class Registry:
     def load(self) -> "Registry":
         if self.loaded:
             return self
-        problems = self.check_imports(import_all=True)
+        problems = self.check_imports()
         if problems:
             raise AddonError(problems)
         self.loaded = True
         return self
 
     def check_imports(self, import_all: bool = False) -> list[str]:
-        """Resolve every import string; return one line per broken one."""
+        """Resolve every import string; return one line per broken one. ``LAZY_PROVIDES`` (and the
+        webhook payloads they hold) are only found, not imported, unless ``import_all``."""
         problems = []
         # Rebuilt from scratch: a second call (``addons check`` then ``load``) must not
         # register every subscriber twice, which would run sync handlers twice.
         self.provided, self.jobs, self.subscribers, self.providers = {}, {}, {}, {}
+        self.deferred = {}
+        self.webhooks = {}   # webhook event -> (addon, the addon event it follows, payload function)
         self.events = set(CORE_EVENTS)
         for m in self.manifests.values():
             self.events.update(m.publishes)
@@ -103,9 +131,30 @@ class Registry:
                                 f"fix the path in addon.toml or the module")
                 return None
 
+        def find(m: Manifest, what: str, target: str) -> str | None:
+            full = m.resolve(target)
+            try:
+                found = importlib.util.find_spec(full.partition(":")[0]) is not None
+            except Exception:  # a parent package that fails to import
+                found = False
+            if not found:
+                problems.append(f"{m.name}: {what} = {target!r} cannot be imported (no such module); "
+                                f"fix the path in addon.toml or the module")
+                return None
+            return full
+
+        def find_later(m: Manifest, what: str, target: str):
+            full = find(m, what, target)
+            return None if full is None else Deferred(full)
+
         for m in self.manifests.values():
             resolve(m, "package", m.package)
             for key, target in m.provides.items():
+                if key in LAZY_PROVIDES and not import_all:
+                    full = find(m, f"provides.{key}", target)
+                    if full is not None:
+                        self.deferred[(m.name, key)] = full
+                    continue
                 obj = resolve(m, f"provides.{key}", target)
                 if obj is not None:
                     self.provided[(m.name, key)] = obj
@@ -131,6 +180,11 @@ class Registry:
                 if handler is not None:
                     self.subscribers.setdefault(sub.event, []).append(
                         (m.name, handler, sub.mode, f"{m.name}:{sub.handler}"))
+            lazy_modules = {m.resolve(t).partition(":")[0] for k, t in m.provides.items()
+                            if k in LAZY_PROVIDES and not import_all}
+            for hook in m.webhooks:
+                in_lazy = m.resolve(hook.payload).partition(":")[0] in lazy_modules
+                problems.extend(self._add_webhook(m, hook, find_later if in_lazy else resolve))
             for spec in m.providers:
                 obj = resolve(m, f"providers {spec.kind}/{spec.code}", spec.target)
                 if obj is not None:
@@ -139,3 +193,19 @@ class Registry:
                                         f"{self.providers[(spec.kind, spec.code)][0]}")
                     self.providers[(spec.kind, spec.code)] = (m.name, obj, spec.label)
         return problems
+
+    def _add_webhook(self, m: Manifest, hook, resolve) -> list[str]:
+        """Send webhook ``hook.event`` when ``hook.on`` is published: a sync subscriber of the addon
+        (it runs in the publisher's transaction and writes outbox deliveries; see core.api.webhooks)."""
+        if hook.on not in self.events:
+            return [f"{m.name}: webhooks {hook.event!r} follows undeclared event {hook.on!r}; fix 'on' or declare it"]
+        if hook.event in self.webhooks:
+            return [f"{m.name}: webhook event {hook.event!r} is already sent by {self.webhooks[hook.event][0]}"]
+        payload = resolve(m, f"webhooks {hook.event}", hook.payload)
+        if payload is None:
+            return []
+        from ..api.webhooks import subscriber
+        self.webhooks[hook.event] = (m.name, hook.on, payload)
+        self.subscribers.setdefault(hook.on, []).append(
+            (m.name, subscriber(hook.event, payload), "sync", f"{m.name}:webhook:{hook.event}"))
+        return []

@@ -31,6 +31,7 @@ FILES = {  # template -> path inside the addon
     "events.py.txt": "events.py",
     "cli.py.txt": "cli.py",
     "demo.py.txt": "demo.py",
+    "dashboard.py.txt": "dashboard.py",
     "out_of_stock.en.subject.txt.txt": "templates/{name}/out_of_stock.en.subject.txt",
     "out_of_stock.en.txt.txt": "templates/{name}/out_of_stock.en.txt",
     "README.md.txt": "README.md",

@@ -76,7 +76,8 @@ def enable(session, registry, business_id: int, names, *, context=None) -> list[
     have = installed(session)
     missing = [n for n in new if n not in have]
     if missing:
-        raise UserError(f"not installed in this database: {', '.join(missing)}; run 'python manage.py migrate'")
+        raise UserError(f"not installed in this database: {', '.join(missing)}; the platform operator must "
+                        f"update the database first", cli_hint="run 'python manage.py migrate'")
     rows = {r.addon: r for r in session.scalars(
         select(BusinessAddon).where(BusinessAddon.business_id == business_id),
         execution_options={"all_businesses": True})}
@@ -111,7 +112,7 @@ def disable(session, registry, business_id: int, name: str, *, with_dependents: 
     blocking = [n for n in needing if not registry.manifests[n].auto_install]
     if blocking and not with_dependents:
         raise UserError(f"cannot disable '{name}': enabled addons depend on it ({', '.join(blocking)}); "
-                        f"disable them first or use --with-dependents")
+                        f"disable them first", cli_hint="or use --with-dependents")
     off = [name] + needing
     _mark_changing(session)
     for row in session.scalars(select(BusinessAddon).where(BusinessAddon.business_id == business_id,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import current_app, g, has_request_context, request, session as flask_session
 from flask_login import current_user
 
-from ..auth import grants, role_permissions, user_business_ids
+from ..auth import grants, user_access
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -53,7 +53,9 @@ class _RequestSession:
 request_session = _RequestSession()
 
 
-def _system_session():
+def system_session():
+    """The request's read session across businesses (user, memberships, permissions, business rows),
+    opened on first use and closed at teardown; never for writes."""
     if "_tessera_sys" not in g:
         g._tessera_sys = current_runtime().session(all_businesses=True)
     return g._tessera_sys
@@ -65,12 +67,18 @@ def close_system_session(_exc=None):
         session.close()
 
 
-def allowed_business_ids() -> list[int]:
+def _access() -> dict:
+    """{business id: (business row, permissions)} of the logged-in user, read once per request
+    (core.auth.user_access: one query for the switcher, the current business and its rights)."""
     if not current_user.is_authenticated:
-        return []
-    if "_tessera_allowed" not in g:
-        g._tessera_allowed = user_business_ids(_system_session(), current_user)
-    return g._tessera_allowed
+        return {}
+    if "_tessera_access" not in g:
+        g._tessera_access = user_access(system_session(), current_user)
+    return g._tessera_access
+
+
+def allowed_business_ids() -> list[int]:
+    return list(_access())
 
 
 def current_business_id() -> int | None:
@@ -83,25 +91,21 @@ def current_business_id() -> int | None:
 
 
 def current_business():
-    from ..models import Business
+    """The current business row, loaded once per request: the session's identity map holds rows
+    weakly, so without ``g`` every formatted date of a list (its time zone) would query it again."""
     business_id = current_business_id()
-    return None if business_id is None else _system_session().get(Business, business_id)
+    if business_id is None:
+        return None
+    return _access()[business_id][0]
 
 
 def user_businesses():
-    from ..models import Business
-    ids = allowed_business_ids()
-    if not ids:
-        return []
-    from sqlalchemy import select
-    return list(_system_session().scalars(select(Business).where(Business.id.in_(ids)).order_by(Business.name)))
+    return sorted((business for business, _perms in _access().values()), key=lambda b: b.name)
 
 
 def current_permissions() -> frozenset:
-    if "_tessera_perms" not in g:
-        g._tessera_perms = role_permissions(_system_session(), current_user, current_business_id()) \
-            if current_user.is_authenticated else frozenset()
-    return g._tessera_perms
+    business_id = current_business_id()
+    return _access()[business_id][1] if business_id is not None else frozenset()
 
 
 def can(permission: str) -> bool:
@@ -123,12 +127,19 @@ class RequestActor:
 request_actor = RequestActor()
 
 
-def addon_enabled(addon: str | None) -> bool:
-    """Core views (addon None) are always on; an addon's only where its business enabled it."""
-    if addon is None:
-        return True
+def enabled_addons_here() -> frozenset:
+    """The addons the current business enabled, read once per request (the menu asks per view,
+    the dashboard once more); empty without a current business."""
     business_id = current_business_id()
     if business_id is None:
-        return False
-    from ..addons.state import enabled_addons
-    return addon in enabled_addons(_system_session(), business_id)
+        return frozenset()
+    if g.get("_tessera_addons_of") != business_id:
+        from ..addons.state import enabled_addons
+        g._tessera_addons = frozenset(enabled_addons(system_session(), business_id))
+        g._tessera_addons_of = business_id
+    return g._tessera_addons
+
+
+def addon_enabled(addon: str | None) -> bool:
+    """Core views (addon None) are always on; an addon's only where its business enabled it."""
+    return addon is None or addon in enabled_addons_here()

@@ -67,4 +67,5 @@ def install(app) -> None:
     """Register the filters and globals once, in create_app."""
     app.jinja_env.filters.update(amount=amount, quantity=quantity, rate=rate, percent=percent, datetime=datetime_, date=date_,
                                  plain_decimal=formatting.plain_decimal)
-    app.jinja_env.globals.update(code_label=formatting.code_label, status_badge=status_badge)
+    from .chart import bar_chart
+    app.jinja_env.globals.update(code_label=formatting.code_label, status_badge=status_badge, bar_chart=bar_chart)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -11,15 +12,14 @@ from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from ..auth import end_sessions
+from ..i18n import LANGUAGE_NAMES as LANGUAGES
 from ..login import attempt_login, audit_login
 from ..models import User
-from .context import allowed_business_ids, current_runtime, db
+from .context import allowed_business_ids, current_runtime, db, system_session
 
 bp = Blueprint("tessera", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/tessera")
 
-LANGUAGES = {"en": "English", "ko": "한국어", "vi": "Tiếng Việt", "zh": "中文", "ru": "Русский",
-             "es": "Español"}
 
 
 class LoginForm(FlaskForm):
@@ -47,6 +47,30 @@ def safe_next(target: str | None, default: str) -> str:
 def client_ip() -> str:
     """The peer's address; behind TESSERA_TRUSTED_PROXIES the client's (see core.web.security)."""
     return request.remote_addr or "-"
+
+
+# The fonts the PDFs embed (core/fonts), served to the browser too: tessera.css names them in
+# @font-face, so Hangul, Han, Vietnamese and Cyrillic render on a machine with no such system
+# font (a bare server's headless Chromium draws boxes otherwise). Only these files (the folder
+# also holds licences and a README), rewritten as browsers accept them (core/web/fonts.py);
+# nothing comes from a CDN. URL name -> file in core/fonts.
+WEB_FONTS = {"DejaVuSans.ttf": "DejaVuSans.ttf", "DejaVuSans-Bold.ttf": "DejaVuSans-Bold.ttf",
+             "NanumGothic.ttf": "NanumGothic.ttf", "NanumGothicBold.ttf": "NanumGothicBold.ttf",
+             "wqy-microhei.ttf": "wqy-microhei.ttc"}
+FONT_CACHE_SECONDS = 7 * 24 * 3600
+
+
+@bp.route("/static/tessera-fonts/<name>")
+def web_font(name: str):
+    """One bundled font, cacheable for a week (the files change only with a release)."""
+    if name not in WEB_FONTS:
+        abort(404)
+    from ..pdf import FONTS_DIR   # here, not at import: the PDF module is not needed to start the web app
+    from .fonts import web_font as browser_ready
+    response = Response(browser_ready(FONTS_DIR / WEB_FONTS[name]), mimetype="font/ttf")
+    response.cache_control.public = True
+    response.cache_control.max_age = FONT_CACHE_SECONDS
+    return response
 
 
 @bp.route("/")
@@ -112,7 +136,7 @@ def switch_business():
         flash(gettext("You are not a member of that business."), "error")
     else:
         session["business_id"] = business_id
-        for key in ("_tessera_business", "_tessera_perms"):
+        for key in ("_tessera_business", "_tessera_accessible"):   # both follow the business
             g.pop(key, None)
     return redirect(safe_next(request.form.get("next"), url_for("admin.index")))
 
@@ -142,9 +166,11 @@ def load_user(user_id: str):
         ident, version = (int(part) for part in str(user_id).split(":"))
     except (TypeError, ValueError):
         return None
-    with current_runtime().session() as own:
-        user = own.get(User, ident)
-        if user is None or not user.active or (user.credential_version or 0) != version:
-            return None
-        own.expunge(user)
-        return user
+    # The request's read-only system session (core.web.context), which the same request then uses for
+    # the memberships, the role's permissions and the business row: one connection instead of two.
+    own = system_session()
+    user = own.get(User, ident, populate_existing=True)   # fresh from the database on every request
+    if user is None or not user.active or (user.credential_version or 0) != version:
+        return None
+    own.expunge(user)
+    return user

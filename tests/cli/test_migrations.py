@@ -49,6 +49,51 @@ def test_fresh_database_migrates_every_branch(tmp_path_factory):
         rt.db.dispose()
 
 
+def _up_to_date(rt) -> bool:
+    from core.addons import heads, migrate
+    folders = [migrate.CORE_VERSIONS] + [migrate.versions_dir(m) for m in rt.registry.manifests.values()]
+    return heads.up_to_date(rt, folders, migrate.VERSION_TABLE)
+
+
+def test_up_to_date_agrees_with_alembic(tmp_path_factory):
+    """The start-up check reads the revision files and the version table without Alembic; it
+    says "up to date" after a full migration, and not before it nor once the version table no
+    longer holds exactly the heads on disk (then Alembic is asked)."""
+    from core.addons import migrate
+    rt = light_runtime(fresh_database_url(tmp_path_factory, "utd"))
+    try:
+        assert not _up_to_date(rt) and migrate.pending(rt)  # nothing applied yet
+        migrate.install_all(rt)
+        assert _up_to_date(rt) and migrate.pending(rt) == []
+        heads = sorted(migrate.current_heads(rt.db.url))
+        with rt.db.engine.begin() as conn:  # one branch's head recorded as an older revision
+            conn.execute(text("UPDATE alembic_version SET version_num = 'feedfacecafe' WHERE version_num = :v"),
+                         {"v": heads[0]})
+        assert not _up_to_date(rt)
+    finally:
+        rt.db.dispose()
+
+
+def test_revision_graph_read_from_file_heads_is_alembics(tmp_path):
+    """graph_on_disk parses only the lines above a revision file's first definition: for every
+    built-in branch it finds the parents Alembic finds, and a file whose head is cut inside a
+    string, or names no revision above upgrade(), is read whole."""
+    from core.addons import heads, migrate
+    from core.addons.registry import Registry
+    registry = Registry.discover(None)
+    folders = [migrate.CORE_VERSIONS] + [migrate.versions_dir(m) for m in registry.manifests.values()]
+    script = migrate.script_directory(registry)
+    alembic = {rev.revision: set(rev._all_down_revisions) for rev in script.walk_revisions("base", "heads")}
+    assert heads.graph_on_disk(folders) == alembic
+    odd = tmp_path / "versions"
+    odd.mkdir()
+    (odd / "a_odd.py").write_text('"""doc\nclass of change\n"""\nrevision = "a1"\ndown_revision = None\n'
+                                  "def upgrade():\n    pass\n", encoding="utf-8")
+    (odd / "b_late.py").write_text("def upgrade():\n    pass\nrevision = 'b2'\ndown_revision = 'a1'\n",
+                                   encoding="utf-8")
+    assert heads.graph_on_disk([odd]) == {"a1": set(), "b2": {"a1"}}
+
+
 def test_branches_are_labelled_by_owner(tmp_path_factory):
     from core.addons import migrate
     rt = light_runtime("sqlite://")

@@ -23,7 +23,7 @@ def test_scaffolded_addon_works_end_to_end(tmp_path, tmp_path_factory):
     files = {str(p.relative_to(addon)) for p in addon.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
     [revision] = (addon / "migrations" / "versions").glob("*.py")
     assert files == {"addon.toml", "__init__.py", "models.py", "services.py", "admin.py", "jobs.py", "events.py",
-                     "cli.py", "demo.py", "README.md", "tests/test_gizmos.py", "migrations/__init__.py",
+                     "cli.py", "demo.py", "dashboard.py", "README.md", "tests/test_gizmos.py", "migrations/__init__.py",
                      "templates/gizmos/out_of_stock.en.subject.txt", "templates/gizmos/out_of_stock.en.txt",
                      str(revision.relative_to(addon))}  # exactly the README's addon shape
     assert "op.create_table('gizmos_item'" in revision.read_text()
@@ -40,11 +40,11 @@ def test_scaffolded_addon_works_end_to_end(tmp_path, tmp_path_factory):
     assert refused.returncode == 1 and refused.stderr.strip().startswith("error: quantity")
 
     # its own generated tests pass
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(addon / "tests")],
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", str(addon / "tests")],
                          cwd=addon, capture_output=True, text=True, timeout=600,
                          env={k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")} | {"PYTHONPATH": str(PROJECT)})
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "6 passed" in run.stdout
+    assert "7 passed" in run.stdout
 
 
 def test_scaffold_refuses_bad_names_and_unknown_folders(tmp_path):

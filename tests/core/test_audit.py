@@ -169,3 +169,49 @@ def test_jsonable_keeps_exact_values():
     assert jsonable(datetime(2025, 1, 2, 3, 4, 5)) == "2025-01-02T03:04:05"
     assert jsonable(b"abc") == "<3 bytes>"
     assert jsonable({"a": [Decimal("1.5"), None]}) == {"a": ["1.5", None]}
+
+
+def test_flush_one_writes_the_row_and_the_entry_a_flush_would(db, make_business, user):
+    from core.audit import flush_one
+    business = make_business()
+    with db.transaction(business.id) as session:
+        thing = AuditedThing(name="one", price=Decimal("5.00"), secret="s")
+        session.add(thing)
+    stamped = thing.updated_at
+    with acting_as(user.id), db.transaction(business.id) as session:
+        thing = session.get(AuditedThing, thing.id)
+        thing.price, thing.name, thing.secret = Decimal("6.50"), "one", "t"   # name: set to what it was
+        assert flush_one(session, thing, expect={"name": "one"}) == 1
+        assert not session.dirty and not session.is_modified(thing)   # nothing left for commit's flush
+    with db.session(business.id) as session:
+        stored = session.get(AuditedThing, thing.id)
+        utc = [d if d.tzinfo else d.replace(tzinfo=timezone.utc) for d in (stored.updated_at, stamped)]
+        assert (stored.price, stored.secret) == (Decimal("6.50"), "t") and utc[0] > utc[1]
+    update_entry = entries(db, business.id, thing.id)[-1]
+    assert update_entry.action == "update" and update_entry.user_id == user.id
+    assert update_entry.before == {"price": "5.00"} and update_entry.after == {"price": "6.50"}
+
+
+def test_flush_one_writes_nothing_when_the_guard_or_the_fence_does_not_match(db, make_business):
+    from core.audit import flush_one
+    one, two = make_business(), make_business()
+    with db.transaction(one.id) as session:
+        mine = AuditedThing(name="draft", price=Decimal("1.00"))
+        session.add(mine)
+    with db.transaction(two.id) as session:
+        theirs = AuditedThing(name="theirs", price=Decimal("1.00"))
+        session.add(theirs)
+    with db.transaction(one.id) as session:
+        thing = session.get(AuditedThing, mine.id)
+        thing.price = Decimal("2.00")
+        assert flush_one(session, thing, expect={"name": "issued"}) == 0
+        other = session.scalar(select(AuditedThing).where(AuditedThing.id == theirs.id),
+                               execution_options={"all_businesses": True})
+        other.price = Decimal("9.00")
+        assert flush_one(session, other) == 0   # the UPDATE names business one: another's row is not touched
+        session.rollback()
+    with db.session(two.id) as session:
+        assert session.get(AuditedThing, theirs.id).price == Decimal("1.00")
+    with db.session(one.id) as session:
+        assert session.get(AuditedThing, mine.id).price == Decimal("1.00")
+    assert [e.action for e in entries(db, one.id)] == ["create"]

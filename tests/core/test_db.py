@@ -245,3 +245,27 @@ def test_sqlite_uses_wal_and_write_transactions_take_the_lock_up_front(runtime, 
                 other.execute("BEGIN IMMEDIATE")
     finally:
         other.close()
+
+
+def test_the_transaction_memo_is_forgotten_on_commit_and_on_rollback(runtime, make_business):
+    """core.db.tx_cache lives for one transaction: a value memoised in a transaction that
+    committed or rolled back (a savepoint included) is not seen by the next one."""
+    from core.db import tx_cache
+    business = make_business()
+    from sqlalchemy import text
+    session = runtime.db.session(business.id, write=True)
+    try:
+        session.execute(text("SELECT 1"))  # services memoise inside a transaction they use
+        tx_cache(session)["k"] = 1
+        session.commit()
+        assert "k" not in tx_cache(session)
+        session.execute(text("SELECT 1"))
+        tx_cache(session)["k"] = 2
+        session.rollback()
+        assert "k" not in tx_cache(session)
+        with session.begin_nested() as savepoint:
+            tx_cache(session)["k"] = 3
+            savepoint.rollback()
+        assert "k" not in tx_cache(session)
+    finally:
+        session.close()

@@ -72,6 +72,21 @@ def test_bad_cron_names_the_schedule():
     assert "'61 * * * *'" in lines[0]
 
 
+@pytest.mark.parametrize("expr", [
+    "*/15 * * * *", "0 6 * * *", "0 2 * * 1-5", "5,35 */2 1-15/3 1,6,12 0-6", "59 23 31 12 6", "00 06 * * *",
+    "60 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *", "*/0 * * * *", "* * * * 7", "5-1 * * * *",
+    "0 0 L * *", "0 0 * * MON", "0 0 * * mon-fri", "@daily", "* * * *", "* * * * * *", "1-2-3 * * * *"])
+def test_cron_check_without_croniter_agrees_with_croniter(expr):
+    """Plain expressions are checked without importing croniter (start-up time); what the quick
+    check accepts croniter accepts, and everything else is still croniter's answer."""
+    from croniter import croniter
+    from core.addons.manifest import _plain_cron, _valid_cron
+    five = len(expr.split()) == 5
+    assert _valid_cron(expr) == (five and croniter.is_valid(expr))
+    if five and _plain_cron(expr):
+        assert croniter.is_valid(expr)
+
+
 def test_invalid_toml_and_name_mismatch():
     (line,) = problems_of(FIXTURES / "broken_toml")
     assert line.startswith("bad_toml") and "not valid TOML" in line and "line 2" in line
@@ -163,3 +178,24 @@ def test_an_entry_point_to_a_missing_package_is_reported(tmp_path, monkeypatch):
         discover([], builtin=False, entry_point_group="tessera.addons")
     assert len(err.value.problems) == 2
     assert all("package not found; reinstall it" in line for line in err.value.problems)
+
+
+def test_label_and_dashboard_are_manifest_keys(tmp_path):
+    from core.addons.check_shape import misplaced_kinds
+    folder = write_addon(tmp_path, "gizmos", """
+        name = "gizmos"
+        label = "Gizmo lending"
+        version = "1.0.0"
+        [provides]
+        dashboard = ".views:tiles"
+    """)
+    manifest = read_manifest(folder / "addon.toml", "gizmos")
+    assert manifest.title == "Gizmo lending" and manifest.provides["dashboard"] == ".views:tiles"
+    assert misplaced_kinds(manifest) == ["provides.dashboard = '.views:tiles': the dashboard tiles belongs in "
+                                         "dashboard.py (or a dashboard/ package), not in views; move it there; "
+                                         "write dashboard = '.dashboard:tiles'"]
+    plain = write_addon(tmp_path, "gizmo_kit", 'name = "gizmo_kit"\nversion = "1.0.0"\n')
+    assert read_manifest(plain / "addon.toml", "gizmo_kit").title == "Gizmo kit"
+    bad = write_addon(tmp_path, "gizmo_bad", 'name = "gizmo_bad"\nlabel = 3\nversion = "1.0.0"\n')
+    with pytest.raises(AddonError, match="field 'label' must be a string"):
+        read_manifest(bad / "addon.toml", "gizmo_bad")

@@ -113,3 +113,30 @@ def test_coercion(kind, raw, expected):
 def test_coercion_refuses(kind, raw):
     with pytest.raises(ValueError):
         coerce_setting(kind, raw, ("a", "b"))
+
+
+def test_settings_are_read_once_per_transaction_and_a_write_is_seen_at_once(runtime, make_business, registry):
+    """get_settings reads the stored values once per transaction (core.db.tx_cache); set_settings
+    in the same transaction drops that memo, so the next read sees the new value, and the memo
+    does not outlive the transaction."""
+    from sqlalchemy import event
+    business = make_business()
+    reads = []
+
+    def count(conn, cursor, statement, *_):
+        if "core_setting" in statement and statement.lstrip().upper().startswith("SELECT"):
+            reads.append(statement)
+    event.listen(runtime.db.engine, "before_cursor_execute", count)
+    try:
+        with runtime.transaction(business.id) as session:
+            assert get_setting(session, registry, "graph_a", "max_items", KEY) == 10
+            assert get_setting(session, registry, "graph_a", "mode", KEY) == "safe"
+            assert len(reads) == 1
+            set_settings(session, registry, "graph_a", {"max_items": "7"}, KEY)
+            assert get_setting(session, registry, "graph_a", "max_items", KEY) == 7
+        with runtime.transaction(business.id) as session:
+            before = len(reads)
+            assert get_setting(session, registry, "graph_a", "max_items", KEY) == 7
+            assert len(reads) == before + 1  # a new transaction reads again
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", count)

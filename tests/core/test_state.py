@@ -89,7 +89,8 @@ def test_disable_is_refused_while_dependents_are_enabled(graph_rt, business):
     enable(graph_rt, business.id, "graph_c")
     with pytest.raises(UserError) as err:
         disable(graph_rt, business.id, "graph_a")
-    assert "graph_b, graph_c" in str(err.value) and "--with-dependents" in str(err.value)
+    assert "graph_b, graph_c" in str(err.value) and "disable them first" in str(err.value)
+    assert "--" not in str(err.value) and err.value.cli_hint == "or use --with-dependents"   # screens show no option
     assert enabled(graph_rt, business.id) == {"graph_a", "graph_b", "graph_c"}
     assert disable(graph_rt, business.id, "graph_c") == ["graph_c"]
     assert disable(graph_rt, business.id, "graph_a", with_dependents=True) == ["graph_b", "graph_a"]

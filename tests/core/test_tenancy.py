@@ -197,3 +197,56 @@ def test_deleting_another_business_object_is_refused(runtime, two):
     with runtime.transaction(a.id) as session:
         session.delete(session.get(Role, mine.id))
     assert names(runtime, a.id) == ["Administrator"]
+
+
+def test_vouched_rows_skip_the_owner_query_and_a_system_session_vouches_for_nothing(runtime, two):
+    from sqlalchemy import event
+    from core.tenancy import vouch_for
+    a, _b, mine, theirs = two
+    users = []
+    with runtime.transaction(all_businesses=True) as session:
+        for _ in range(2):
+            users.append(User(email=f"fence{next(_emails)}@example.com", password_hash="x"))
+            session.add(users[-1])
+    seen = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+    event.listen(runtime.db.engine, "before_cursor_execute", record)
+    try:
+        with runtime.transaction(a.id) as session:
+            session.execute(insert(Membership), [{"user_id": users[0].id, "role_id": mine.id}])
+        asked = [s for s in seen if "FROM core_role" in s]
+        seen.clear()
+        with runtime.transaction(a.id) as session:
+            ids = list(session.scalars(select(Role.id).where(Role.name == "Clerk")))  # through the fence
+            assert ids == [mine.id]
+            vouch_for(session, Role.__table__.name, ids)
+            seen.clear()
+            session.execute(insert(Membership), [{"user_id": users[1].id, "role_id": mine.id}])
+        vouched = [s for s in seen if "FROM core_role" in s]
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", record)
+    assert len(asked) == 1 and vouched == []  # the owner query, then none for the vouched row
+    with runtime.session(all_businesses=True) as session:
+        vouch_for(session, Role.__table__.name, [theirs.id])
+        assert "_fenced_refs" not in session.info
+
+
+_ROLES_NAMED = select(Role.id, Role.name).where(Role.name == bindparam("role_name"))   # built once, like a hot path's
+
+
+def test_a_statement_built_once_is_fenced_for_each_business_that_runs_it(runtime, two, monkeypatch):
+    """The fence hands a statement built once the same fenced copy per business (reused, so
+    SQLAlchemy's cache key is worked out once): each business still sees its own rows only,
+    in any order of use, and past the per-statement bound too."""
+    from core import tenancy
+    a, b, mine, theirs = two
+    monkeypatch.setattr(tenancy, "_FENCED_PER_STATEMENT", 1)   # every switch of business clears
+    for business, role in [(a, mine), (b, theirs), (a, mine), (b, theirs)]:
+        with runtime.session(business.id) as session:
+            assert session.execute(_ROLES_NAMED, {"role_name": "Clerk"}).all() == [(role.id, "Clerk")]
+    monkeypatch.setattr(tenancy, "_FENCED_PER_STATEMENT", 64)
+    with runtime.session(a.id) as session:
+        first = tenancy._fenced(_ROLES_NAMED, a.id)
+        assert tenancy._fenced(_ROLES_NAMED, a.id) is first and tenancy._fenced(_ROLES_NAMED, b.id) is not first

@@ -77,3 +77,23 @@ def test_series_edit_goes_through_the_service(runtime, make_business, make_user,
     with runtime.session(business.id) as s:
         assert s.get(Series, series_id).name == "After"
     assert "number" in page
+
+
+def test_new_partner_form_leaves_the_language_to_the_country(runtime, make_business, make_user, client_for):
+    """The form's language starts blank ("From the country"): left so, a Vietnamese partner of a Korean
+    shop reads Vietnamese, a Swiss one the shop's Korean; a language picked is kept."""
+    import re
+
+    from addons.partners.models import Partner
+    business = make_business(country="KR", languages=["ko", "en"], addons=["partners"])
+    client = client_for(make_user(business))
+    form = client.get("/admin/partners_partner/new/").get_data(as_text=True)
+    assert re.search(r'<option selected value="">From the country</option>|<option value="" selected>From the country',
+                     form), re.search(r'<select[^>]*id="language".*?</select>', form, re.S).group(0)
+    for name, country, language in (("Trần", "VN", ""), ("Hans", "CH", ""), ("Kim", "VN", "en")):
+        response = client.post("/admin/partners_partner/new/", {"kind": "person", "name": name, "country": country,
+                                                                 "language": language})
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    with runtime.session(business.id) as s:
+        got = dict(s.execute(select(Partner.name, Partner.language)).all())
+    assert got == {"Trần": "vi", "Hans": "ko", "Kim": "en"}

@@ -1,8 +1,12 @@
 """Helpers for the jobs tests: inspect and drain the stub broker, read outbox rows."""
 from __future__ import annotations
 
+import email
+import email.policy
 import socket
 import time
+
+import pytest
 
 from dramatiq import Message
 from sqlalchemy import select
@@ -71,7 +75,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(predicate, timeout=10.0):
+class Inbox:
+    """What the SMTP server on loopback received: (mail_from, recipients, parsed message)."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
+                              email.message_from_bytes(envelope.content, policy=email.policy.default)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(runtime, monkeypatch):
+    """An aiosmtpd server on 127.0.0.1 that the runtime sends its mail to."""
+    from aiosmtpd.controller import Controller
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    monkeypatch.setitem(runtime.config.values, "SMTP_URL", f"smtp://127.0.0.1:{controller.port}")
+    yield inbox
+    controller.stop()
+
+
+def wait_for(predicate, timeout=30.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

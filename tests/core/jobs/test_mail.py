@@ -11,29 +11,9 @@ from core.errors import UserError
 from core.mail import queue_mail, render
 from core.models import MailMessage
 
-from .helpers import drain, free_port, job_row, jobs_of
+from .helpers import Inbox, drain, free_port, job_row, jobs_of, smtp  # noqa: F401  (smtp: fixture)
 
 PDF = b"%PDF-1.4\n% a tiny but real-looking attachment \xe2\x82\xa9\n"
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
-                              email.message_from_bytes(envelope.content, policy=email.policy.default)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(runtime, monkeypatch):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    monkeypatch.setitem(runtime.config.values, "SMTP_URL", f"smtp://127.0.0.1:{controller.port}")
-    yield inbox
-    controller.stop()
 
 
 def mail_row(runtime, mail_id):
@@ -73,6 +53,23 @@ def test_mail_with_attachment_in_the_recipient_language(runtime, make_business, 
     row = mail_row(runtime, mail.id)
     assert (row.state, row.error, row.language) == ("sent", None, language[:2])
     assert row.sent_at is not None and row.reference == "receipt:7"
+
+
+@pytest.mark.parametrize("subject", [
+    "Nhắc nhở: hóa đơn INV-0001 của bạn sẽ đến hạn vào ngày 08/12/2026 — còn một tuần nữa, xin cảm ơn quý khách",
+    "안녕하세요 홍길동 고객님, 청구서 INV-0001 (₩1,250,000)의 결제 기한이 2026년 12월 8일입니다 — 일주일 남았습니다",
+    "A plain ASCII subject that is long enough to be folded over two lines of a mail header, as RFC 5322 says",
+])
+def test_a_long_subject_keeps_every_space_when_folded(subject):
+    """CPython's folder drops the space where it breaks between two encoded words; ours must not."""
+    from types import SimpleNamespace
+    from core.mail import build_message
+    mail = SimpleNamespace(subject=subject, to="a@example.vn", reply_to=None, business_id=1, id=2, language="vi",
+                           body_text="x", body_html=None, attachments=[])
+    raw = build_message(mail, "Shop <shop@example.vn>").as_bytes()
+    head = raw.split(b"\n\n")[0].split(b"\n")
+    assert len(head) > 5 and max(len(line) for line in head) <= 78  # folded, within RFC 5322's line length
+    assert email.message_from_bytes(raw, policy=email.policy.default)["Subject"] == subject
 
 
 def test_html_is_autoescaped_text_is_not(runtime):

@@ -237,3 +237,17 @@ def test_job_acts_for_the_user_who_enqueued_it(runtime, jobs_business, monkeypat
             enqueue(s, "tfx_jobs.record", value="x", _acting_user_id=1)
     drain(runtime, [by_user.id, by_system.id])
     assert sorted(seen, key=str) == [("by system", None), ("by user", 42)]
+
+
+def test_bookkeeping_connections_are_the_system_and_no_other_connection_is(runtime):
+    """Claims and settles run on a pool of their own (core.db.Database.system_autocommit_engine):
+    on PostgreSQL its connections carry the system flag and skip the WAL wait; the app's do not."""
+    if runtime.db.is_sqlite:
+        pytest.skip("the connection-level settings are PostgreSQL's")
+    with runtime.db.system_autocommit_engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT current_setting('tessera.all_businesses'), "
+                                    "current_setting('synchronous_commit')").one() == ("on", "off")
+    with runtime.db.engine.connect() as conn:
+        flag, commit = conn.exec_driver_sql("SELECT current_setting('tessera.all_businesses', true), "
+                                            "current_setting('synchronous_commit')").one()
+    assert flag in (None, "", "off") and commit == "on"

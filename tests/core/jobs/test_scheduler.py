@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from core.db import Database, utcnow
+from core.jobs import bind, binding_for
 from core.models import ScheduleTick
 from core.runtime import Runtime
 from core.scheduler import _fire, latest_tick, run_scheduler, tick
@@ -62,6 +63,8 @@ def test_two_schedulers_in_the_same_minute_do_not_double_fire(runtime, make_busi
     businesses = [make_business(addons=["tfx_jobs"]) for _ in range(3)]
     # two scheduler processes: same database, separate engines and connection pools
     others = [Runtime(runtime.config, Database(runtime.db.url), runtime.registry) for _ in range(2)]
+    for rt in others:  # bound to this runtime's broker by their own pools, not by whichever runtime bound the URL last
+        bind(rt, binding_for(runtime).broker)
     now = utcnow() + timedelta(minutes=3)
     barrier = threading.Barrier(len(others))
     results, errors = [], []
