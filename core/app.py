@@ -72,7 +72,26 @@ def create_app(overrides: dict | None = None, runtime=None) -> Flask:
         build_admin(app, runtime)
         from .api.blueprint import install_api
         install_api(app, runtime)   # /api/v1 with every addon's [provides] api (see core/api)
+    freeze_first_app()
     return app
+
+
+_first_app_frozen = False
+
+
+def freeze_first_app() -> None:
+    """Move what the process's first app is made of into the collector's permanent generation.
+
+    A process serves one app for its whole life (tests build more: only the first is frozen).
+    Its modules, mappers, views and URL rules are never garbage, yet every full collection
+    while serving walks them all again, a forked worker that walks them writes to every page
+    it shares with its parent (copy-on-write), and the interpreter's exit collected them one
+    by one: 0.6-0.9 s after the last request of a process with eighteen addons, against
+    0.02 s frozen (issue #11). ``gc.freeze`` is meant for this (see its documentation)."""
+    global _first_app_frozen
+    if not _first_app_frozen:
+        _first_app_frozen = True
+        gc.freeze()
 
 
 @contextmanager

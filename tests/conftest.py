@@ -31,14 +31,25 @@ _counter = itertools.count(1)
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (``--dist loadgroup``) a file's tests stay on one worker, so its module
-    fixtures are built once, unless a test names its own group: the hostile-forms tests, one group
-    per addon, are the longest file by far and would otherwise keep one worker busy alone."""
+    """Under pytest-xdist (``--dist loadgroup``) the longest files go first, and a file's tests stay
+    on one worker, so its module fixtures are built once, unless a test names its own group: the
+    hostile-forms tests, one group per addon, are the longest file by far and would otherwise keep
+    one worker busy alone."""
+    rank = {path: i for i, path in enumerate(LONGEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: the rest keep their order
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
         if PG_URL and ("browser" in getattr(item, "fixturenames", ()) or getattr(item, "originalname", item.name) in SCREEN_ONLY):
             item.add_marker(BACKEND_AGNOSTIC)
+
+
+# The files whose tests take longest in all, longest first (``--durations``, 2026-12-01): scheduled
+# first, so that the run does not end with one worker busy on one of them while the other waits.
+LONGEST_FILES = ("tests/web/test_hostile_forms.py", "tests/web/test_admin_crawl.py", "tests/web/test_csp.py",
+                 "tests/web/test_chromium.py", "tests/cli/test_scaffold_demo.py", "tests/cli/test_migrations.py",
+                 "tests/cli/test_contracts.py", "tests/web/test_dashboard_chromium.py",
+                 "tests/cli/test_demo_flow.py", "tests/web/test_e2e_flow.py")
 
 
 # What a screen looks like in Chromium and in six languages does not depend on the database, and the
