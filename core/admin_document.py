@@ -22,13 +22,14 @@ so an addon never imports the addons that depend on it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
 from .audit import history
+from .formatting import code_label
 from .models import User
 from .web import formatting as web_formatting
 from .web.context import addon_enabled, can, db
@@ -197,7 +198,8 @@ class DocumentPage:
         return []
 
     def document_audited(self, obj) -> list:
-        """The (model, id) pairs whose audit entries make the timeline."""
+        """The (model, id) pairs whose audit entries make the timeline; a third item, when given,
+        names that record in the timeline ("Payment"; the page's own record is named by its header)."""
         return [(type(obj), obj.id)]
 
     # ------------------------------------------------------------ building
@@ -215,10 +217,11 @@ class DocumentPage:
                 related += ext.links(session, obj) if ext.links else []
                 actions += ext.actions(session, obj) if ext.actions else []
                 notices += ext.notices(session, obj) if ext.notices else []
-        return {"header": self.document_header(obj), "notices": notices, "stage_bar": self.stage_bar(self.document_stage(obj), self.document_passed(obj)),
+        header = self.document_header(obj)
+        return {"header": header, "notices": notices, "stage_bar": self.stage_bar(self.document_stage(obj), self.document_passed(obj)),
                 "actions": [a for a in actions if can(a.permission)], "lines": self.document_lines(obj),
                 "totals": self.document_totals(obj), "related": related,
-                "sections": self.document_sections(obj), "timeline": self.timeline(session, obj)}
+                "sections": self.document_sections(obj), "timeline": self.timeline(session, obj, header.title)}
 
     def stage_bar(self, current: str, passed=None) -> list:
         """[(stage, status)] with status done / current / todo / skipped / off (a side stage reached).
@@ -242,33 +245,72 @@ class DocumentPage:
             bar.append((side, "off"))
         return bar
 
-    def timeline(self, session, obj) -> list:
-        entries = []
-        for model, record_id in self.document_audited(obj):
+    def timeline(self, session, obj, title=None) -> list:
+        """Who did what to the record, newest first, worded as the records' own screens word them:
+        their view's column labels, status labels and code labels, in the reader's language."""
+        entries, names = [], {}
+        for model, record_id, *label in self.document_audited(obj):
+            table = model if isinstance(model, str) else model.__tablename__
+            names.setdefault(table, label[0] if label else title if table == self.model.__tablename__ else None)
             entries += history(session, model, record_id)
         entries.sort(key=lambda e: (e.at, e.id), reverse=True)
         users = {u.id: u.email for u in session.scalars(
             select(User).where(User.id.in_({e.user_id for e in entries if e.user_id})))}
-        return [Event(at=when(e.at), who=users.get(e.user_id, gettext("system")), what=_describe(e),
-                      changes=_changes(e)) for e in entries]
+        readers = {table: _Reader.of(self._view_of(table)) for table in names}
+        return [Event(at=when(e.at), who=users.get(e.user_id, gettext("system")),
+                      what=_describe(e, names.get(e.model), readers[e.model]), changes=_changes(e, readers[e.model]))
+                for e in entries]
+
+    def _view_of(self, table: str):
+        """The admin view that shows rows of ``table`` (this one for its own records), or None."""
+        if table == self.model.__tablename__:
+            return self
+        return next((v for v in getattr(self.admin, "_views", ())
+                     if getattr(getattr(v, "model", None), "__tablename__", None) == table), None)
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """How an audited record's own screen names its fields and shows its codes."""
+    labels: dict
+    codes: dict             # column -> code_label kind, the status column's included
+
+    @classmethod
+    def of(cls, view) -> "_Reader":
+        if view is None:
+            return cls({}, {})
+        codes = dict(getattr(view, "code_columns", None) or {})
+        status = getattr(view, "status_column", None)
+        if status:
+            codes[status] = getattr(view, "status_kind", None) or status
+        return cls(dict(getattr(view, "column_labels", None) or {}), codes)
+
+    def field(self, key: str) -> str:
+        label = self.labels.get(key)
+        return str(label) if label is not None else key.replace("_", " ")
+
+    def value(self, key: str, raw) -> str:
+        if key in self.codes and isinstance(raw, str):
+            return code_label(self.codes[key], raw)
+        return _show(raw)
 
 
 _ACTIONS = {"create": lazy_gettext("created"), "update": lazy_gettext("changed"), "delete": lazy_gettext("deleted")}
 
 
-def _describe(entry) -> str:
-    thing = entry.model.split("_", 1)[-1].replace("_", " ")
+def _describe(entry, name, reader: _Reader) -> str:
+    thing = str(name) if name else entry.model.split("_", 1)[-1].replace("_", " ")
     state = (entry.after or {}).get("state") if entry.action == "update" else None
     if state:
-        return gettext("%(thing)s is now %(state)s", thing=thing, state=str(state).replace("_", " "))
+        return gettext("%(thing)s is now %(state)s", thing=thing, state=reader.value("state", state))
     return f"{thing} {_ACTIONS.get(entry.action, entry.action)}"
 
 
-def _changes(entry) -> list:
+def _changes(entry, reader: _Reader) -> list:
     if entry.action != "update":
         return []
     before, after = entry.before or {}, entry.after or {}
-    return [(key.replace("_", " "), _show(before.get(key)), _show(after.get(key))) for key in after]
+    return [(reader.field(key), reader.value(key, before.get(key)), reader.value(key, after.get(key))) for key in after]
 
 
 def _show(value) -> str:
@@ -280,9 +322,9 @@ def _show(value) -> str:
             return number(Decimal(value))
         except InvalidOperation:
             pass
-        if len(value) > 10 and value[4:5] == "-" and "T" in value:
+        if len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
             try:
-                return when(datetime.fromisoformat(value))
+                return when(datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value))
             except ValueError:
                 pass
         return value.replace("_", " ")

@@ -146,8 +146,8 @@ class OrderDocument(DocumentPage):
         return [Table(_l("Payments"), PAYMENT_COLUMNS, rows, _l("No payments yet."))]
 
     def document_audited(self, order):
-        return ([(type(order), order.id)] + [(Payment, p.id) for p in order.payments]
-                + [(Return, r.id) for r in self._returns(order) if r.order_id == order.id])
+        return ([(type(order), order.id)] + [(Payment, p.id, _l("Payment")) for p in order.payments]
+                + [(Return, r.id, _l("Return")) for r in self._returns(order) if r.order_id == order.id])
 
     def _returns(self, order):
         return db().scalars(select(Return).where(or_(Return.order_id == order.id,

@@ -36,7 +36,7 @@ def test_invoice_page_shows_every_part_and_its_credit_note(shop, make_user, clie
     related = _part(page, "doc-related")
     assert "Correction" in related and "Credit note draft #" in related and "PDF" in related
     timeline = _part(page, "doc-timeline")
-    assert "document is now issued" in timeline and email in timeline
+    assert "Sales invoice is now Issued" in timeline and email in timeline
     with shop.session() as s:
         credit = s.scalar(select(Document).where(Document.corrects_id == doc_id))
     credit_page = _page(client, f"/admin/einvoice_document/details/?id={credit.id}")

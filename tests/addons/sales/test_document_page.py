@@ -43,7 +43,10 @@ def test_order_page_shows_header_stages_actions_lines_totals_related_and_timelin
     assert "Balance due" in totals and "₫60,000" in totals
     assert "TILL-7" in _part(page, "doc-related")
     timeline = _part(page, "doc-timeline")
-    assert "order is now processing" in timeline and email in timeline and "payment created" in timeline
+    # Worded as the order's own screens word it: labels of the record, its fields and its codes.
+    assert "Sales order is now Processing" in timeline and email in timeline and "Payment created" in timeline
+    assert "Unpaid → Partly paid" in timeline and "payment status" not in timeline and "partly_paid" not in timeline
+    assert "Dec 1, 2026" in timeline or "202" not in timeline.split("Due date", 1)[-1][:40]
 
 
 def test_cancelled_and_returned_orders_show_the_side_stage(shop, make_user, client_for):  # noqa: F811

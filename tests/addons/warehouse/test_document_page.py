@@ -28,7 +28,7 @@ def test_purchase_order_page_parts_receipts_and_timeline(runtime, shop, admin): 
     assert "Cancel backorder" in _part(page, "doc-actions") and ">Send<" not in _part(page, "doc-actions")
     assert "SKU-1" in _part(page, "doc-lines") and "DN-778" in page
     assert "Total" in _part(page, "doc-totals")
-    assert "purchase order is now partial" in _part(page, "doc-timeline")
+    assert "Purchase order is now Partially received" in _part(page, "doc-timeline")
 
 
 def test_refusal_message_and_receive_permission(runtime, shop, make_user, client_for):  # noqa: F811
@@ -61,4 +61,4 @@ def test_stock_count_page(runtime, shop, admin):  # noqa: F811
     actions = _part(page, "doc-actions")
     assert "Apply as adjustments" in actions and 'enctype="multipart/form-data"' in actions
     assert "SKU-1" in _part(page, "doc-lines")
-    assert "stock count is now counting" in _part(page, "doc-timeline")
+    assert "Stock count is now Counting" in _part(page, "doc-timeline")

@@ -82,7 +82,7 @@ def test_transfer_page_buttons_follow_the_state(runtime, shop, admin):  # noqa: 
     moves = _part(page, "doc-section-1")
     assert "-1,250,000.5" in moves and "SHOP2" in moves and "WH-MAIN" in moves
     assert f"/admin/warehouse_stock_move/?search={transfer.number}" in _part(page, "doc-related")
-    assert "stock transfer is now done" in _part(page, "doc-timeline")
+    assert "Stock transfer is now Done" in _part(page, "doc-timeline")
     assert level(runtime, shop, "SKU-1", shop.second) == (D("1250000.5"), D(0))
     ledger = admin.get(f"/admin/warehouse_stock_move/?search={transfer.number}").get_data(as_text=True)
     assert ledger.count(transfer.number) >= 2 and "Transfer" in ledger
