@@ -19,6 +19,7 @@ by the SQLite text the revision gives.
 from __future__ import annotations
 
 import re
+import warnings
 from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -97,12 +98,29 @@ def _rewrite_values(bind, table: str, specs: dict[str, tuple[int, int]], convert
 
 
 def _rebuild(op, table: str, types: dict, checks: dict[str, str]) -> None:
-    with op.batch_alter_table(table, recreate="always") as batch:
-        for name, type_ in types.items():
-            batch.alter_column(name, type_=type_)
-        for name, condition in checks.items():
-            batch.drop_constraint(op.f(name), type_="check")
-            batch.create_check_constraint(op.f(name), sa.text(condition))
+    """Recreate ``table`` with the new column types and CHECKs (Alembic's batch "move and copy").
+
+    Alembic reflects the table, and the tables its foreign keys name, to copy them; SQLAlchemy
+    cannot reflect an index on an expression (``lower(sku)``) and warns that it skipped it. The
+    batch would then recreate the table without such an index, so the table's own ones are kept
+    here and created again afterwards, verbatim, and the warning (about an index this function
+    restores, or one on a table it does not rebuild) is not shown to whoever runs ``migrate``."""
+    bind = op.get_bind()
+    indexes = bind.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t "
+                                   "AND sql IS NOT NULL"), {"t": table}).all()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Skipped unsupported reflection of expression-based index")
+        with op.batch_alter_table(table, recreate="always") as batch:
+            for name, type_ in types.items():
+                batch.alter_column(name, type_=type_)
+            for name, condition in checks.items():
+                batch.drop_constraint(op.f(name), type_="check")
+                batch.create_check_constraint(op.f(name), sa.text(condition))
+    present = set(bind.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :t"),
+                               {"t": table}).scalars())
+    for name, sql in indexes:
+        if name not in present:
+            bind.exec_driver_sql(sql)
 
 
 @contextmanager
