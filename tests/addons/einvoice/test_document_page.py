@@ -37,6 +37,10 @@ def test_invoice_page_shows_every_part_and_its_credit_note(shop, make_user, clie
     assert "Correction" in related and "Credit note draft #" in related and "PDF" in related
     timeline = _part(page, "doc-timeline")
     assert "Sales invoice is now Issued" in timeline and email in timeline
+    # The changes are named by the list view's labels, not by the columns' names.
+    changed = set(re.findall(r"<li>([^<:]+):", timeline))
+    assert changed & {"Issue date", "Series", "Payment terms", "Due date", "Year", "PDF"}
+    assert not changed & {"issue date", "series", "payment terms", "due date", "year", "pdf", "display number"}
     with shop.session() as s:
         credit = s.scalar(select(Document).where(Document.corrects_id == doc_id))
     credit_page = _page(client, f"/admin/einvoice_document/details/?id={credit.id}")
