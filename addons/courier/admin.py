@@ -27,10 +27,11 @@ from core.web.context import current_business_id, current_runtime, db
 from . import states
 from .carriers import OutcomeUnknown, enabled_codes, instantiate, registered
 from .models import Area, CodStatement, PartnerAddress, Shipment
-from .page import ShipmentDocument, order_actions, order_links
+from .page import REQUEST_LABELS, ShipmentDocument, order_actions, order_links
 from .services import cod, labels, shipments, tracking
 
 register_labels("shipment_state", states.STATE_LABELS)
+register_labels("shipment_request", {**REQUEST_LABELS, "done": _l("accepted by the carrier")})
 
 # The labels and help texts of addon.toml (the settings screen translates them through the catalog).
 SETTING_TEXTS = (
@@ -58,7 +59,11 @@ class ShipmentView(ShipmentDocument, SecureModelView):
                    "fee")
     column_labels = {"number": _l("Number"), "created_at": _l("Created"), "order": _l("Order"),
                      "carrier": _l("Carrier"), "service": _l("Service"), "state": _l("Status"),
-                     "tracking_number": _l("Tracking number"), "cod_amount": _l("COD"), "fee": _l("Fee")}
+                     "tracking_number": _l("Tracking number"), "cod_amount": _l("COD"), "fee": _l("Fee"),
+                     # not list columns: they name the changes in the shipment page's activity timeline
+                     "carrier_status": _l("Carrier status"), "state_at": _l("Last change"),
+                     "request_state": _l("Creation"), "goods_left_at": _l("Dispatched")}
+    code_columns = {"request_state": "shipment_request"}
     column_formatters = {"order": lambda v, c, m, n: m.order.number,
                          "cod_amount": lambda v, c, m, n: v.format_amount(m.cod_amount, m.currency),
                          "fee": lambda v, c, m, n: "" if m.fee is None else v.format_amount(m.fee, m.currency)}

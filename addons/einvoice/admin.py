@@ -101,7 +101,8 @@ class DocumentView(FiscalDocument, SecureModelView):
                      "issue_date": _l("Issue date"), "buyer_name": _l("Buyer"), "buyer_country": _l("Country"),
                      "total": _l("Total"), "created_at": _l("Created"), "series": _l("Series"),
                      # not list columns: they name the changes in the document page's activity timeline
-                     "year": _l("Year"), "pdf": _l("PDF"), "issued_at": _l("Issued"), "sent_at": _l("Sent"),
+                     "number": _l("Sequence number"), "cancelled_by_id": _l("Cancelled by"), "year": _l("Year"),
+                     "pdf": _l("PDF"), "xml": "XML", "issued_at": _l("Issued"), "sent_at": _l("Sent"),
                      "delivered_at": _l("Delivered"), "paid_at": _l("Paid"), "cancelled_at": _l("Cancelled"),
                      "due_date": _l("Due date"), "payment_terms": _l("Payment terms")}
     column_formatters = {"display_number": lambda v, c, m, n: m.label}

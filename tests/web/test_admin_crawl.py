@@ -213,6 +213,28 @@ def test_awkward_amounts_render_plainly_on_every_kind_of_page(app, crawler, awkw
     assert "0.0001" in invoice and "₫495,000" in invoice, invoice[:3000]
 
 
+def test_document_timelines_name_every_change_by_its_label(app, crawler, demo_business, awkward):
+    """Issue #10: a document page's activity timeline names each change as the record's own screen
+    does ("Issue date", "Carrier status"), never by its column ("issue date", "carrier status")."""
+    _, enabled = demo_business
+    raw, pages = {}, 0
+    for url in _model_views(app, enabled):
+        listing = crawler.get(url).get_data(as_text=True)
+        for link in _links(listing, f"{url}details/?id=")[:5]:
+            page = crawler.get(link).get_data(as_text=True)
+            if 'id="doc-timeline"' not in page:
+                continue
+            pages += 1
+            start = page.index('id="doc-timeline"')
+            end = page.find('id="doc-', start + 1)
+            names = re.findall(r"<li>([^<:]+):", page[start:end if end > 0 else len(page)])
+            unlabelled = {name for name in names if name[:1].islower()}
+            if unlabelled:
+                raw.setdefault(url, set()).update(unlabelled)
+    assert pages >= 10, pages   # orders, invoices, purchase orders, counts, receipts, transfers, shipments, ...
+    assert not raw, raw
+
+
 def _menu_links(client) -> list[str]:
     """Every admin page the navigation bar links to (menu entries that are not model lists too)."""
     page = client.get("/admin/").get_data(as_text=True)
